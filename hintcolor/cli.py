@@ -1,0 +1,213 @@
+"""The ``hintcolor`` command line.
+
+Errors the user can fix print one line (``hintcolor: error: …``) and exit 2; ``--debug`` shows
+the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from PIL import Image
+
+from . import __version__
+from .errors import HintcolorError, InputError
+from .hints import Hint, load_hints
+from .images import carried_info, open_image, save_image
+
+IMAGE_SUFFIXES = {suffix for suffix, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except HintcolorError as e:
+        if args.debug:
+            raise
+        print(f"hintcolor: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hintcolor: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # an unexpected failure: still one line unless --debug
+        if args.debug:
+            raise
+        print(f"hintcolor: unexpected error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser = _Parser(
+        prog="hintcolor", description="Colorize black-and-white photos, guided by color hints.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"hintcolor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    colorize = commands.add_parser("colorize", parents=[common], help="colorize photos", description=_COLORIZE_HELP)
+    colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="image file(s) or a folder of images")
+    colorize.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    colorize.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR[,SIZE]", type=_hint_arg,
+                          help="a color hint at pixel X,Y, e.g. 120,80,#2e7d32,5 (repeatable)")
+    colorize.add_argument("--hints", metavar="FILE.json", help="hints saved as JSON (see README)")
+    colorize.add_argument("--hint-image", metavar="PNG", help="transparent RGBA image of the photo's size with painted hints")
+    colorize.add_argument("--weights", metavar="PATH", help="siggraph17 weights file (default: see 'hintcolor weights path')")
+    colorize.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    colorize.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
+    colorize.add_argument("--resize", choices=("aspect", "squash"), default="aspect",
+                          help="fit the photo to the working grid keeping its aspect ratio (default) or squashed square, as the released demo")
+    colorize.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    colorize.set_defaults(run=_colorize)
+
+    weights = commands.add_parser("weights", parents=[common], help="find, verify or download the network weights")
+    actions = weights.add_subparsers(dest="action", required=True, metavar="ACTION")
+    path = actions.add_parser("path", parents=[common], help="print the weights file that would be used")
+    path.set_defaults(run=_weights_path)
+    verify = actions.add_parser("verify", parents=[common], help="check a weights file: SHA-256 and layout")
+    verify.add_argument("file", nargs="?", help="file to check (default: the one 'path' prints)")
+    verify.set_defaults(run=_weights_verify)
+    download = actions.add_parser("download", parents=[common], help="download the official weights (resumes, verifies SHA-256)")
+    download.add_argument("--dest", metavar="DIR", help="folder to save into (default: the per-user data folder)")
+    download.add_argument("--quiet", action="store_true", help="no progress bar")
+    download.set_defaults(run=_weights_download)
+    return parser
+
+
+_COLORIZE_HELP = (
+    "Colorize one photo (-o FILE) or several / a folder (-o FOLDER). Hints (--hint, --hints, "
+    "--hint-image) are in the photo's pixel coordinates and apply to a single input. The output "
+    "keeps the photo's size, lightness and transparency; its format follows the extension."
+)
+
+
+def _hint_arg(text: str) -> Hint:
+    try:
+        return Hint.parse(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _colorize(args: argparse.Namespace) -> int:
+    from .pipeline import Colorizer  # torch is imported only when needed
+
+    inputs = _expand_inputs(args.inputs)
+    output = Path(args.output)
+    batch = len(inputs) > 1 or Path(args.inputs[0]).is_dir() or output.is_dir()
+    if batch and (args.hint or args.hints or args.hint_image):
+        raise InputError("--hint, --hints and --hint-image describe one photo: give a single INPUT with them")
+    targets = [(src, output / src.name if batch else output) for src in inputs]
+    _check_targets(targets, args.overwrite)
+    if batch:
+        output.mkdir(parents=True, exist_ok=True)
+    elif not output.parent.is_dir():
+        raise InputError(f"output folder {output.parent} does not exist")
+    colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize)
+    if not batch:
+        _colorize_one(colorizer, inputs[0], output, args)
+        print(f"wrote {output}")
+        return 0
+    return _colorize_batch(colorizer, targets, args)
+
+
+def _colorize_batch(colorizer: object, targets: list[tuple[Path, Path]], args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    failures = []
+    for src, dst in tqdm(targets, unit="photo", desc="colorizing"):
+        try:
+            _colorize_one(colorizer, src, dst, args)
+        except InputError as e:
+            failures.append(f"{src}: {e}")
+    done = len(targets) - len(failures)
+    print(f"wrote {done} of {len(targets)} photos to {Path(args.output)}")
+    for line in failures:
+        print(f"hintcolor: error: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _colorize_one(colorizer, src: Path, dst: Path, args: argparse.Namespace) -> None:
+    image = open_image(src)
+    hints = list(args.hint)
+    if args.hints:
+        saved, saved_size = load_hints(args.hints)
+        if saved_size and saved_size != image.size:
+            sx, sy = image.size[0] / saved_size[0], image.size[1] / saved_size[1]
+            saved = [hint.scaled(sx, sy) for hint in saved]
+        hints += saved
+    hint_image = open_image(args.hint_image) if args.hint_image else None
+    save_image(colorizer.colorize(image, hints, hint_image), dst, carried_info(image))
+
+
+def _expand_inputs(names: list[str]) -> list[Path]:
+    paths: list[Path] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+            if not found:
+                raise InputError(f"folder {path} holds no images")
+            paths += found
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise InputError(f"input {path} does not exist")
+    return paths
+
+
+def _check_targets(targets: list[tuple[Path, Path]], overwrite: bool) -> None:
+    """Refuse, before any work, outputs that would replace an input, an existing file, or each other."""
+    inputs = {src.resolve() for src, _ in targets}
+    seen: set[Path] = set()
+    for src, dst in targets:
+        if dst.resolve() in inputs:
+            raise InputError(f"output {dst} is an input photo; choose another output so the original is kept")
+        if dst.resolve() in seen:
+            raise InputError(f"two inputs would both be written to {dst}; colorize them into separate folders")
+        seen.add(dst.resolve())
+        if dst.exists() and not overwrite:
+            raise InputError(f"output {dst} already exists; add --overwrite to replace it")
+        if dst.suffix.lower() not in Image.registered_extensions():
+            raise InputError(f"output {dst}: unknown image extension {dst.suffix!r}; use .png, .jpg, .tif or .webp")
+
+
+def _weights_path(args: argparse.Namespace) -> int:
+    from .weights import find_weights
+
+    print(find_weights())
+    return 0
+
+
+def _weights_verify(args: argparse.Namespace) -> int:
+    from .weights import SIGGRAPH17_WEIGHTS, find_weights, load_state_dict, sha256_of
+
+    path = find_weights(args.file)
+    load_state_dict(path)
+    digest = sha256_of(path)
+    if digest != SIGGRAPH17_WEIGHTS.sha256:
+        print(f"{path}: a valid siggraph17 state_dict, but not the official file (SHA-256 {digest})")
+        return 1
+    print(f"{path}: official siggraph17 weights, SHA-256 verified, layout ok")
+    return 0
+
+
+def _weights_download(args: argparse.Namespace) -> int:
+    from .weights import download_weights
+
+    print(download_weights(args.dest, progress=not args.quiet))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

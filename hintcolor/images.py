@@ -1,0 +1,128 @@
+"""Reading images of any Pillow mode into float pixels, and writing results safely."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InputError
+
+ImageLike = Union[Image.Image, np.ndarray, str, os.PathLike]
+
+_SIXTEEN_BIT = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
+_GRAY = {"1", "L", "LA", "La"} | _SIXTEEN_BIT
+
+
+@dataclass
+class Pixels:
+    """An image as float32 in 0..1: ``color`` H×W (gray) or H×W×3 (sRGB); ``alpha`` H×W or None."""
+
+    color: np.ndarray
+    alpha: np.ndarray | None
+    info: dict
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return self.color.shape[1], self.color.shape[0]
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Open an image file, upright (EXIF orientation applied); :class:`InputError` if unreadable."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except FileNotFoundError:
+        raise InputError(f"input {path} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"input {path} is a folder; give image files, or a folder with -o FOLDER") from None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise InputError(f"cannot read {path} as an image ({e})") from None
+
+
+def to_pixels(image: ImageLike) -> Pixels:
+    """Any Pillow image (L, LA, I;16, RGB, RGBA, P, CMYK, …), an image file, or an array → :class:`Pixels`.
+
+    Arrays: H×W, H×W×1, H×W×2 (gray + alpha), H×W×3 or H×W×4; uint8 (0..255), uint16 (0..65535)
+    or float (0..1).
+    """
+    if isinstance(image, (str, os.PathLike)):
+        image = open_image(image)
+    if isinstance(image, Image.Image):
+        return _pil_to_pixels(image)
+    return _array_to_pixels(np.asarray(image), {})
+
+
+def carried_info(image: Image.Image) -> dict:
+    """What a result should keep of its source's metadata: ICC profile and DPI."""
+    return {key: image.info[key] for key in ("icc_profile", "dpi") if key in image.info}
+
+
+def _pil_to_pixels(image: Image.Image) -> Pixels:
+    info = carried_info(image)
+    mode = image.mode
+    has_alpha = "A" in mode or "a" in mode or (mode == "P" and "transparency" in image.info)
+    if mode in _SIXTEEN_BIT:
+        gray = np.clip(np.asarray(image, dtype=np.float32) / 65535, 0, 1)
+        return Pixels(gray, None, info)
+    if mode not in _GRAY:
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    elif mode != "L":
+        image = image.convert("LA" if has_alpha else "L")
+    return _array_to_pixels(np.asarray(image), info)
+
+
+def _array_to_pixels(array: np.ndarray, info: dict) -> Pixels:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)) or min(array.shape[:2]) < 1:
+        raise InputError(f"image array must be H×W, H×W×2, H×W×3 or H×W×4, got shape {array.shape}")
+    if array.dtype == np.uint8:
+        pixels = array.astype(np.float32) / 255
+    elif array.dtype == np.uint16:
+        pixels = array.astype(np.float32) / 65535
+    elif array.dtype.kind in "fb":
+        pixels = np.clip(np.nan_to_num(array.astype(np.float32)), 0, 1)
+    else:
+        raise InputError(f"image array dtype {array.dtype} is not supported; use uint8, uint16 or float in 0..1")
+    if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
+        return Pixels(pixels[:, :, :-1].squeeze(2) if pixels.shape[2] == 2 else pixels[:, :, :3], pixels[:, :, -1], info)
+    return Pixels(pixels, None, info)
+
+
+def to_pil(rgb: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
+    """Float sRGB (H×W×3, 0..1) and optional alpha (H×W) → 8-bit RGB or RGBA Pillow image."""
+    planes = [rgb] if alpha is None else [rgb, alpha[:, :, None]]
+    return Image.fromarray(np.round(np.concatenate(planes, axis=2) * 255).astype(np.uint8))
+
+
+def save_image(image: Image.Image, path: Path, info: dict | None = None) -> None:
+    """Save atomically (temporary file in the same folder, then rename): never a half-written file.
+
+    Formats without alpha (JPEG) get the image flattened on white; ``info`` carries the input's
+    ICC profile and DPI over.
+    """
+    path = Path(path)
+    try:
+        fmt = Image.registered_extensions()[path.suffix.lower()]
+    except KeyError:
+        raise InputError(f"output {path}: unknown image extension {path.suffix!r}; use .png, .jpg, .tif or .webp") from None
+    if image.mode == "RGBA" and fmt in ("JPEG", "BMP", "PPM"):
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    options = dict(info or {})
+    if fmt in ("JPEG", "WEBP"):
+        options.setdefault("quality", 95)
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        image.save(temporary, format=fmt, **options)
+        os.replace(temporary, path)
+    except OSError as e:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {e.strerror or e}") from e

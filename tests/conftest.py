@@ -1,0 +1,89 @@
+"""Shared fixtures: random weights in the official layout, the reference oracle, real photos."""
+from __future__ import annotations
+
+import os
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from hintcolor.model import SIGGRAPH17
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ROOT.parent / "shared" / "data" / "photos"
+
+
+def random_state_dict(seed: int = 0, with_batches_tracked: bool = False) -> dict[str, torch.Tensor]:
+    """Random siggraph17 weights, scaled so activations stay in a useful range (He init,
+    BatchNorm statistics away from identity); keys and shapes are the official ones."""
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, value in SIGGRAPH17().state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            if with_batches_tracked:
+                state[key] = torch.tensor(0)
+            continue
+        if key.endswith("running_var"):
+            state[key] = 0.5 + torch.rand(value.shape, generator=generator)
+        elif key.endswith("running_mean") or key.endswith("bias"):
+            state[key] = 0.1 * torch.randn(value.shape, generator=generator)
+        elif value.ndim == 1:  # BatchNorm weight
+            state[key] = 0.5 + torch.rand(value.shape, generator=generator)
+        else:
+            fan_in = value[0].numel() if not key.endswith("up.0.weight") else value.shape[0] * 4
+            state[key] = torch.randn(value.shape, generator=generator) * (2 / fan_in) ** 0.5
+    state["model_out.0.weight"] *= 0.05  # keep tanh out of saturation
+    return state
+
+
+@pytest.fixture(scope="session")
+def weights_file(tmp_path_factory) -> Path:
+    """Random weights saved like the official file (no num_batches_tracked)."""
+    path = tmp_path_factory.mktemp("weights") / "siggraph17-random.pth"
+    torch.save(random_state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def colorizer(weights_file):
+    from hintcolor import Colorizer
+
+    return Colorizer(weights_file, device="cpu")
+
+
+@pytest.fixture
+def weights_env(weights_file, monkeypatch) -> Path:
+    monkeypatch.setenv("HINTCOLOR_WEIGHTS", str(weights_file))
+    return weights_file
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """The released reference code (PyPI rz-colorization, module ``colorizers``)."""
+    sys.modules.setdefault("IPython", types.SimpleNamespace(embed=lambda *a, **k: None))
+    from colorizers import util
+    from colorizers.siggraph17 import SIGGRAPHGenerator
+
+    return types.SimpleNamespace(SIGGRAPHGenerator=SIGGRAPHGenerator, util=util)
+
+
+def photo_path(name: str = "kodim23.png") -> Path:
+    path = PHOTOS / name
+    if not path.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"test photo {path} is missing (../shared/data/photos)")
+        pytest.skip(f"test photos not found at {PHOTOS}")
+    return path
+
+
+def gray_photo(name: str = "kodim23.png") -> Image.Image:
+    """A real color photo turned black-and-white (mode L)."""
+    return Image.open(photo_path(name)).convert("L")
+
+
+def color_photo(name: str = "kodim23.png") -> np.ndarray:
+    return np.asarray(Image.open(photo_path(name)).convert("RGB"))

@@ -1,0 +1,142 @@
+"""The hintcolor command line: colorize with hints, batch, weights commands, errors."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hintcolor import Hint, save_hints
+from hintcolor.cli import main
+
+from conftest import gray_photo, photo_path
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "photo.png"
+    gray_photo("kodim23.png").save(path)
+    return path
+
+
+def test_colorize_with_every_kind_of_hint(weights_env, photo, tmp_path, capsys):
+    hints_file = tmp_path / "hints.json"
+    save_hints(hints_file, [Hint(400, 300, "#204080", 7)], image_size=(768, 512))
+    layer = Image.new("RGBA", (768, 512))
+    layer.paste((230, 200, 40, 255), (100, 100, 104, 104))
+    layer.save(tmp_path / "layer.png")
+    out = tmp_path / "out.jpg"
+    code = main(["colorize", str(photo), "-o", str(out), "--hint", "600,100,#d02020,9", "--hints", str(hints_file),
+                 "--hint-image", str(tmp_path / "layer.png"), "--device", "cpu"])
+    assert code == 0 and f"wrote {out}" in capsys.readouterr().out
+    result = Image.open(out)
+    assert result.size == (768, 512) and result.mode == "RGB"
+    plain = tmp_path / "plain.png"
+    assert main(["colorize", str(photo), "-o", str(plain)]) == 0
+    difference = np.abs(np.asarray(result, dtype=int) - np.asarray(Image.open(plain), dtype=int)).sum(2)
+    for x, y in [(600, 100), (400, 300), (102, 102)]:
+        assert difference[y - 2 : y + 3, x - 2 : x + 3].mean() > 1, (x, y)
+
+
+def test_hints_json_made_on_a_smaller_preview_are_scaled(weights_env, photo, tmp_path):
+    preview_hints = tmp_path / "preview.json"
+    save_hints(preview_hints, [Hint(191.5, 127.5, "#00ff00", 2)], image_size=(384, 256))
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "a.png"), "--hints", str(preview_hints)]) == 0
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "b.png"), "--hint", "383.5,255.5,#00ff00,4"]) == 0
+    a, b = (np.asarray(Image.open(tmp_path / n), dtype=int) for n in ("a.png", "b.png"))
+    assert np.abs(a - b).max() <= 1
+
+
+def test_batch_over_a_folder(weights_env, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("kodim03.png", "kodim05.png"):
+        Image.open(photo_path(name)).convert("L").resize((192, 128)).save(folder / name)
+    (folder / "notes.txt").write_text("not an image")
+    assert main(["colorize", str(folder), "-o", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["kodim03.png", "kodim05.png"]
+    assert "wrote 2 of 2 photos" in capsys.readouterr().out
+
+
+def test_batch_reports_bad_files_and_goes_on(weights_env, tmp_path, capsys):
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    gray_photo().resize((64, 48)).save(good)
+    bad.write_bytes(b"garbage")
+    assert main(["colorize", str(good), str(bad), "-o", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "wrote 1 of 2" in captured.out and "bad.png" in captured.err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.png"]
+
+
+def _run(*args, env_weights=None):
+    import os
+
+    env = dict(os.environ)
+    if env_weights:
+        env["HINTCOLOR_WEIGHTS"] = str(env_weights)
+    return subprocess.run([sys.executable, "-m", "hintcolor", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.png", "-o", "{tmp}/o.png"], "input missing.png does not exist"),
+        (["{photo}", "-o", "{photo}", "--overwrite"], "is an input photo"),
+        (["{photo}", "-o", "{tmp}/nofolder/o.png"], "output folder"),
+        (["{photo}", "-o", "{tmp}/o.xyz"], "unknown image extension"),
+        (["{photo}", "-o", "{tmp}/o.png", "--hint", "1,2"], "X,Y,COLOR"),
+        (["{photo}", "-o", "{tmp}/o.png", "--hint", "5000,2,#ffffff"], "outside the 768×512 image"),
+        (["{photo}", "-o", "{tmp}/o.png", "--device", "cuda:7"], "not available"),
+        (["{photo}", "-o", "{tmp}/o.png", "--weights", "{tmp}/none.pth"], "does not exist"),
+        (["{photo}", "{photo}", "-o", "{tmp}/dir", "--hint", "1,2,#ffffff"], "single INPUT"),
+    ],
+)
+def test_errors_are_one_line_without_traceback_and_leave_nothing(weights_file, photo, tmp_path, args, message):
+    before = photo.read_bytes()
+    args = [a.format(tmp=tmp_path, photo=photo) for a in args]
+    result = _run("colorize", *args, env_weights=weights_file)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert photo.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]  # no output, no temporary files
+
+
+def test_existing_output_needs_overwrite(weights_env, photo, tmp_path, capsys):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"precious")
+    assert main(["colorize", str(photo), "-o", str(out)]) == 2
+    assert "already exists; add --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"precious"
+    assert main(["colorize", str(photo), "-o", str(out), "--overwrite"]) == 0
+    assert Image.open(out).size == (768, 512)
+
+
+def test_missing_weights_explain_what_to_do(photo, tmp_path, monkeypatch, capsys):
+    from hintcolor import weights
+
+    monkeypatch.delenv("HINTCOLOR_WEIGHTS", raising=False)
+    monkeypatch.setattr(weights, "search_dirs", lambda: [tmp_path / "models"])
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "o.png")]) == 2
+    error = capsys.readouterr().err
+    assert "weights not found" in error and "hintcolor weights download" in error and str(tmp_path / "models") in error
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_debug_shows_the_traceback(weights_file, tmp_path):
+    result = _run("colorize", "missing.png", "-o", str(tmp_path / "o.png"), "--debug", env_weights=weights_file)
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_weights_commands(weights_env, capsys):
+    assert main(["weights", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(weights_env)
+    assert main(["weights", "verify"]) == 1
+    assert "valid siggraph17 state_dict, but not the official file" in capsys.readouterr().out
+
+
+def test_weights_verify_rejects_a_foreign_file(tmp_path, capsys):
+    path = tmp_path / "x.pth"
+    path.write_bytes(b"\x00" * 100)
+    assert main(["weights", "verify", str(path)]) == 2
+    assert "x.pth" in capsys.readouterr().err
