@@ -6,7 +6,8 @@
    NVIDIA GPU is present), then hintcolor itself (editable) with its test tools;
 3. fetches the network weights into ``models/`` when the internet is reachable; offline it says
    in one line how to add them and goes on;
-4. colorizes an example made from scikit-image's astronaut photo and prints where it is.
+4. colorizes an example made from scikit-image's astronaut photo and prints where it is;
+5. installs the GIMP 3 plug-in for every GIMP 3.x user folder found (``--uninstall`` removes it).
 
 Standard library only: it runs with any Python >= 3.9.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
 import platform
 import shlex
@@ -25,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+PLUGIN_NAME = "hintcolor"
+GIMP_VERSIONS = ("3.0", "3.2")
 
 
 def main() -> int:
@@ -35,10 +39,21 @@ def main() -> int:
                              'https://download.pytorch.org/whl/cu124" (default: chosen for this machine)')
     parser.add_argument("--no-weights", action="store_true", help="do not try to download the network weights")
     parser.add_argument("--no-example", action="store_true", help="do not colorize the example photo")
+    parser.add_argument("--gimp-dir", action="append", default=[], metavar="DIR",
+                        help="a GIMP 3 user folder to install the plug-in into (repeatable; default: all found)")
+    parser.add_argument("--worker-dir", metavar="DIR",
+                        help="state folder the plug-in uses to find the worker (for a GIMP in a sandbox that "
+                             "reaches a 'hintcolor serve --state-dir DIR' started outside it)")
+    parser.add_argument("--plugin-only", action="store_true", help="only (re)install the GIMP plug-in")
+    parser.add_argument("--uninstall", action="store_true", help="remove the GIMP plug-in from the GIMP folders")
     args = parser.parse_args()
 
     venv = Path(args.venv)
     python = venv_python(venv)
+    if args.uninstall:
+        return uninstall_plugins(gimp_folders(args.gimp_dir))
+    if args.plugin_only:
+        return install_plugins(gimp_folders(args.gimp_dir), python, None, args.worker_dir)
     if not python.exists():
         step(f"creating virtual environment {venv}")
         run([sys.executable, "-m", "venv", str(venv)])
@@ -53,6 +68,7 @@ def main() -> int:
     weights = None if args.no_weights else fetch_weights(python)
     if not args.no_example:
         colorize_example(python, weights)
+    install_plugins(gimp_folders(args.gimp_dir), python, weights, args.worker_dir)
     print(f"done. Use: {python.parent / 'hintcolor'} --help   (tests: {python} -m pytest)")
     return 0
 
@@ -137,6 +153,57 @@ def colorize_example(python: Path, weights: str | None) -> None:
     run([str(python), "-m", "hintcolor", "colorize", str(gray), "-o", str(result), "--overwrite",
          "--hints", str(EXAMPLES / "astronaut_hints.json")], stdout=subprocess.DEVNULL)
     step(f"example: colorized {gray.name} with examples/astronaut_hints.json -> {result}")
+
+
+def gimp_folders(explicit: list[str]) -> list[Path]:
+    """GIMP 3.x user folders: those named, else ``GIMP3_DIRECTORY``, else every existing one of
+    Linux (also Flatpak), macOS and Windows for GIMP 3.0 and 3.2."""
+    if explicit:
+        return [Path(d).expanduser() for d in explicit]
+    if os.environ.get("GIMP3_DIRECTORY"):
+        return [Path(os.environ["GIMP3_DIRECTORY"])]
+    home = Path.home()
+    bases = [
+        Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "GIMP",
+        home / ".var/app/org.gimp.GIMP/config/GIMP",
+        home / "Library/Application Support/GIMP",
+    ]
+    if os.environ.get("APPDATA"):
+        bases.append(Path(os.environ["APPDATA"]) / "GIMP")
+    return [base / version for base in bases for version in GIMP_VERSIONS if (base / version).is_dir()]
+
+
+def install_plugins(folders: list[Path], python: Path, weights: str | None, worker_dir: str | None) -> int:
+    """Copy the plug-in (GIMP 3 rule: plug-ins/<name>/<name>.py, executable) and its config."""
+    if not folders:
+        step("GIMP 3: no user folder found (start GIMP once, or pass --gimp-dir DIR); plug-in not installed")
+        return 0
+    if not python.exists():
+        raise SystemExit(f"[install] {python} does not exist: run 'python3 install.py' first")
+    facts = subprocess.run([str(python), "-c", "import json, hintcolor, hintcolor.client as c; "
+                            "print(json.dumps([hintcolor.__version__, c.state_dir()]))"],
+                           check=True, capture_output=True, text=True)
+    version, default_state_dir = json.loads(facts.stdout)
+    config = {"python": str(python), "weights": weights, "version": version,
+              "state_dir": str(Path(worker_dir).resolve()) if worker_dir else default_state_dir}
+    for folder in folders:
+        target = folder / "plug-ins" / PLUGIN_NAME
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "gimp_plugin" / PLUGIN_NAME / f"{PLUGIN_NAME}.py", target / f"{PLUGIN_NAME}.py")
+        (target / f"{PLUGIN_NAME}.py").chmod(0o755)
+        shutil.copyfile(ROOT / "hintcolor" / "client.py", target / "hintcolor_client.py")
+        (target / "hintcolor.json").write_text(json.dumps(config, indent=1) + "\n")
+        step(f"GIMP plug-in installed in {target} (Filters > Colors > Colorize with Hints...)")
+    return 0
+
+
+def uninstall_plugins(folders: list[Path]) -> int:
+    for folder in folders:
+        target = folder / "plug-ins" / PLUGIN_NAME
+        if (target / f"{PLUGIN_NAME}.py").is_file():
+            shutil.rmtree(target)
+            step(f"removed {target}")
+    return 0
 
 
 if __name__ == "__main__":

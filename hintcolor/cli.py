@@ -82,7 +82,27 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("--dest", metavar="DIR", help="folder to save into (default: the per-user data folder)")
     download.add_argument("--quiet", action="store_true", help="no progress bar")
     download.set_defaults(run=_weights_download)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the worker the GIMP plug-in talks to",
+                                description="Run the local worker that keeps the model loaded for the GIMP plug-in. "
+                                            "The plug-in starts it on demand; start it by hand when GIMP runs in a "
+                                            "sandbox (Flatpak, a chroot) that cannot start it.")
+    serve.add_argument("--state-dir", metavar="DIR", help="folder for worker.json and the per-user secret "
+                                                          "(default: HINTCOLOR_STATE_DIR or the per-user config folder)")
+    serve.add_argument("--weights", metavar="PATH", help="siggraph17 weights file")
+    serve.add_argument("--idle-timeout", type=float, default=600, metavar="SECONDS", help="exit after this long without requests (default 600)")
+    serve.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    serve.add_argument("--stop", action="store_true", help="stop the running worker instead")
+    serve.set_defaults(run=_serve)
     return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import serve, stop
+
+    if args.stop:
+        return stop(args.state_dir)
+    return serve(args.state_dir, args.weights, args.idle_timeout, args.port)
 
 
 _COLORIZE_HELP = (

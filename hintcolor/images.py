@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Union
 
 import numpy as np
+import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError
@@ -98,7 +99,8 @@ def _array_to_pixels(array: np.ndarray, info: dict) -> Pixels:
 def to_pil(rgb: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
     """Float sRGB (H×W×3, 0..1) and optional alpha (H×W) → 8-bit RGB or RGBA Pillow image."""
     planes = [rgb] if alpha is None else [rgb, alpha[:, :, None]]
-    return Image.fromarray(np.round(np.concatenate(planes, axis=2) * 255).astype(np.uint8))
+    pixels = torch.cat([torch.from_numpy(np.ascontiguousarray(p, dtype=np.float32)) for p in planes], dim=2)
+    return Image.fromarray(pixels.mul_(255).add_(0.5).clamp_(0, 255).to(torch.uint8).numpy())
 
 
 def save_image(image: Image.Image, path: Path, info: dict | None = None) -> None:

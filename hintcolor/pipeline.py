@@ -54,7 +54,8 @@ def _multiple_of_8(value: float) -> int:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → CUDA if available, else Apple MPS, else CPU; an unavailable explicit device is an error."""
+    """``"auto"`` → CUDA if available, else Apple MPS, else CPU; ``"gpu"`` → CUDA or MPS, whichever
+    exists. An unavailable explicit device is an error, never a silent fall-back to the CPU."""
     name = str(device)
     if name == "auto":
         if torch.cuda.is_available():
@@ -62,8 +63,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         if torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if name == "gpu":
-        name = "cuda"
+    if name == "gpu":  # whichever GPU this machine has
+        name = "mps" if not torch.cuda.is_available() and torch.backends.mps.is_available() else "cuda"
     try:
         chosen = torch.device(name)
     except RuntimeError:

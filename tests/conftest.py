@@ -40,6 +40,34 @@ def random_state_dict(seed: int = 0, with_batches_tracked: bool = False) -> dict
     return state
 
 
+def hint_echo_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random weights plus an exact path from the hint planes to the output: at a hinted pixel the
+    prediction is ``110·tanh(hint/110)`` (close to the hint for moderate colors), elsewhere random.
+    Stands in for trained weights where a test needs "a hint pulls the color toward it"."""
+    state = random_state_dict(seed)
+    paths = [(1, +1.0), (1, -1.0), (2, +1.0), (2, -1.0)]  # feature k carries relu(±a), relu(±b)
+    for block in ("model1.0", "model1.2", "model10.1", "model1short10.0"):
+        state[f"{block}.weight"][:4] = 0
+        state[f"{block}.bias"][:4] = 0
+    for k, (channel, sign) in enumerate(paths):
+        state["model1.0.weight"][k, channel, 1, 1] = sign
+        for block in ("model1.2", "model10.1", "model1short10.0"):
+            state[f"{block}.weight"][k, k, 1, 1] = 1.0
+    state["model1.4.running_mean"][:4], state["model1.4.running_var"][:4] = 0, 1
+    state["model1.4.weight"][:4], state["model1.4.bias"][:4] = 1, 0
+    state["model10up.0.weight"][:, :4] = 0
+    state["model10up.0.bias"][:4] = 0
+    state["model_out.0.weight"][:, :4, 0, 0] = torch.tensor([[1.0, -1.0, 0, 0], [0, 0, 1.0, -1.0]])
+    return state
+
+
+@pytest.fixture(scope="session")
+def echo_weights_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("weights") / "siggraph17-hint-echo.pth"
+    torch.save(hint_echo_state_dict(), path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def weights_file(tmp_path_factory) -> Path:
     """Random weights saved like the official file (no num_batches_tracked)."""

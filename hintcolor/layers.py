@@ -1,0 +1,44 @@
+"""Raw layer pixels as an editor sends them ↔ what :class:`Colorizer` takes and gives.
+
+A photo layer comes as RGBA, 8-bit (``"u8"``) or 32-bit float (``"float"``), row-major. The hint
+layer comes as RGBA u8 with its own size and its offset from the photo layer's top-left corner
+(layers in GIMP may have any size and position on the canvas); :func:`place_hint_layer` puts it
+on the photo's pixel grid.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+
+FORMATS = {"u8": np.uint8, "float": np.float32}
+
+
+def decode_layer(data: bytes, width: int, height: int, fmt: str) -> np.ndarray:
+    """Bytes → H×W×4 array of the format's dtype; :class:`InputError` if the size does not match."""
+    if fmt not in FORMATS:
+        raise InputError(f"pixel format {fmt!r} is not one of {sorted(FORMATS)}")
+    dtype = np.dtype(FORMATS[fmt])
+    if len(data) != width * height * 4 * dtype.itemsize:
+        raise InputError(f"layer data has {len(data)} bytes, expected {width}×{height} RGBA {fmt}")
+    return np.frombuffer(data, dtype=dtype).reshape(height, width, 4)
+
+
+def encode_layer(rgb: np.ndarray, alpha: np.ndarray, fmt: str) -> bytes:
+    """Float RGB (H×W×3, 0..1) and alpha (H×W, the photo's own values) → RGBA bytes in ``fmt``."""
+    if fmt == "u8":
+        return np.dstack([np.round(rgb * 255).astype(np.uint8), alpha.astype(np.uint8)]).tobytes()
+    return np.dstack([rgb.astype(np.float32), alpha.astype(np.float32)]).tobytes()
+
+
+def place_hint_layer(hints: np.ndarray, offset: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """An RGBA hint layer (h×w×4) whose top-left is at ``offset`` (x, y) from the photo's top-left,
+    cropped / padded (transparent) to the photo's ``size`` (width, height)."""
+    width, height = size
+    placed = np.zeros((height, width, 4), dtype=hints.dtype)
+    x, y = offset
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + hints.shape[1], width), min(y + hints.shape[0], height)
+    if x0 < x1 and y0 < y1:
+        placed[y0:y1, x0:x1] = hints[y0 - y : y1 - y, x0 - x : x1 - x]
+    return placed

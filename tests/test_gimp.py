@@ -1,0 +1,257 @@
+"""The GIMP 3 plug-in in the real GIMP 3.0.4, headless, driven through its PDB.
+
+GIMP runs in the Debian trixie chroot built by tests/gimp/build_gimp_env.sh (.ci/run builds it);
+the plug-in is installed there by install.py and talks to a real worker (hintcolor serve) on
+this machine, started with weights in the official layout whose hints pull colors toward them.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import color as skcolor
+
+from conftest import ROOT, photo_path
+
+GIMP_ROOT = ROOT / ".gimp-root"
+CHROOT_WORK = "/tmp/hintcolor-test"  # inside the chroot
+HOST_WORK = GIMP_ROOT / CHROOT_WORK.lstrip("/")
+
+PRELUDE = '''
+import json, time, traceback
+out = {}
+pdb = Gimp.get_pdb()
+WORK = %r
+
+def run(name, image, drawables, **props):
+    p = pdb.lookup_procedure(name)
+    cfg = p.create_config()
+    cfg.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    cfg.set_property("image", image)
+    cfg.set_core_object_array("drawables", drawables)
+    for key, value in props.items():
+        cfg.set_property(key, value)
+    result = p.run(cfg)
+    return result.index(0).value_nick
+
+def pixels(drawable, fmt="R'G'B'A u8"):
+    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
+    return bytes(drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE))
+
+def dump(name, drawable, fmt="R'G'B'A u8"):
+    with open(WORK + "/" + name, "wb") as f:
+        f.write(pixels(drawable, fmt))
+    return [drawable.get_width(), drawable.get_height()]
+
+def paint(layer, x, y, size, rgba):
+    buffer = layer.get_buffer()
+    buffer.set(Gegl.Rectangle.new(x, y, size, size), "R'G'B'A u8", bytes(rgba) * (size * size))
+    buffer.flush()
+    layer.update(x, y, size, size)
+
+def load(name):
+    return Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(WORK + "/" + name))
+
+def names(image):
+    return [layer.get_name() for layer in image.get_layers()]
+
+try:
+%s
+except Exception:
+    out["error"] = traceback.format_exc()
+with open(WORK + "/out.json", "w") as f:
+    json.dump(out, f)
+'''
+
+
+def _require_gimp():
+    if not (GIMP_ROOT / ".hintcolor-ready").exists() or os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("the GIMP environment is missing: .ci/run builds it with tests/gimp/build_gimp_env.sh")
+        pytest.skip("GIMP 3 chroot not built (tests/gimp/build_gimp_env.sh, as root)")
+
+
+@pytest.fixture(scope="module")
+def gimp(tmp_path_factory, echo_weights_file):
+    """A worker on this machine and the plug-in installed in the chroot's GIMP; yields run(script)."""
+    _require_gimp()
+    import shutil
+
+    shutil.rmtree(HOST_WORK, ignore_errors=True)
+    (HOST_WORK / "state").mkdir(parents=True)
+    if subprocess.run(["mountpoint", "-q", str(GIMP_ROOT / "proc")]).returncode != 0:
+        subprocess.run(["mount", "-t", "proc", "proc", str(GIMP_ROOT / "proc")], check=True)
+    subprocess.run([sys.executable, str(ROOT / "install.py"), "--plugin-only", "--gimp-dir", str(HOST_WORK / "gimp"),
+                    "--worker-dir", f"{CHROOT_WORK}/state"], check=True, capture_output=True)
+    log = open(HOST_WORK / "worker.log", "w")
+    worker = subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(HOST_WORK / "state"),
+                               "--weights", str(echo_weights_file), "--idle-timeout", "600"], stderr=log)
+    while not (HOST_WORK / "state" / "worker.json").exists():
+        assert worker.poll() is None, (HOST_WORK / "worker.log").read_text()
+        time.sleep(0.1)
+
+    def run(body: str) -> tuple[dict, str]:
+        script = PRELUDE % (CHROOT_WORK, textwrap.indent(textwrap.dedent(body), "    "))
+        (HOST_WORK / "out.json").unlink(missing_ok=True)
+        console = subprocess.run(
+            ["chroot", str(GIMP_ROOT), "env", f"HOME={CHROOT_WORK}/home", f"GIMP3_DIRECTORY={CHROOT_WORK}/gimp",
+             "gimp-console-3.0", "-i", "-d", "-f", "--batch-interpreter=python-fu-eval", "-b", "-", "--quit"],
+            input=script, capture_output=True, text=True, timeout=600)
+        out = json.loads((HOST_WORK / "out.json").read_text())
+        assert "error" not in out, out["error"] + console.stderr[-3000:]
+        return out, console.stdout + console.stderr
+
+    run.worker = worker
+    yield run
+    worker.terminate()
+    worker.wait(10)
+    log.close()
+
+
+def _ab_distance(rgb, color):
+    """Distance in Lab a*b* (chroma: what a hint sets; the photo keeps its lightness)."""
+    lab = skcolor.rgb2lab(np.array([[rgb, color]], float) / 255)[0]
+    return float(np.hypot(*(lab[0, 1:] - lab[1, 1:])))
+
+
+def _raw(name, size):
+    return np.frombuffer((HOST_WORK / name).read_bytes(), np.uint8).reshape(size[1], size[0], 4)
+
+
+def test_both_procedures_are_registered_and_add_hint_layer_converts_grayscale(gimp):
+    Image.open(photo_path("kodim05.png")).convert("L").save(HOST_WORK / "gray.png")
+    out, _ = gimp('''
+        out["registered"] = [pdb.procedure_exists(n) for n in
+                             ("plug-in-hintcolor-add-hint-layer", "plug-in-hintcolor-colorize")]
+        image = load("gray.png")
+        photo = image.get_layers()[0]
+        out["before"] = str(image.get_base_type().value_nick)
+        gray_before = pixels(photo, "Y' u8")
+        out["status"] = run("plug-in-hintcolor-add-hint-layer", image, [photo])
+        out["after"] = str(image.get_base_type().value_nick)
+        out["layers"] = names(image)
+        hint = image.get_layer_by_name("Color Hints")
+        out["hint_size"] = [hint.get_width(), hint.get_height(), image.get_width(), image.get_height()]
+        out["hint_alpha_max"] = max(pixels(hint)[3::4])
+        out["selected"] = [layer.get_name() for layer in image.get_selected_layers()]
+        out["photo_unchanged"] = pixels(photo, "Y' u8") == gray_before
+    ''')
+    assert out["registered"] == [True, True]
+    assert out["status"] == "success"
+    assert (out["before"], out["after"]) == ("gray", "rgb")
+    assert out["layers"] == ["Color Hints", "Background"]
+    assert out["hint_size"][:2] == out["hint_size"][2:]
+    assert out["hint_alpha_max"] == 0
+    assert out["selected"] == ["Color Hints"]
+    assert out["photo_unchanged"]
+
+
+def test_colorize_a_real_photo_with_painted_dots_then_rerun(gimp):
+    Image.open(photo_path("kodim23.png")).convert("L").save(HOST_WORK / "photo.png")
+    out, _ = gimp('''
+        image = load("photo.png")
+        photo = image.get_layers()[0]
+        before = pixels(photo)
+        run("plug-in-hintcolor-add-hint-layer", image, [photo])
+        hint = image.get_layer_by_name("Color Hints")
+        out["plain"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        result = image.get_layer_by_name("Colorized (hintcolor)")
+        out["plain_size"] = dump("plain.raw", result)
+        paint(hint, 600, 100, 5, [40, 90, 230, 255])
+        paint(hint, 200, 300, 3, [230, 200, 30, 255])
+        out["hinted"] = run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "device": "cpu"})
+        result = image.get_layer_by_name("Colorized (hintcolor)")
+        out["hinted_size"] = dump("hinted.raw", result)
+        out["offsets"] = list(result.get_offsets())[1:]
+        out["layers"] = names(image)
+        out["result_above_photo"] = image.get_item_position(result) + 1 == image.get_item_position(photo)
+        out["photo_unchanged"] = pixels(photo) == before
+        out["hint_unchanged"] = sum(pixels(hint)[3::4]) == 255 * (25 + 9)
+    ''')
+    assert out["plain"] == out["hinted"] == "success"
+    assert out["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]  # replaced, not stacked
+    assert out["result_above_photo"] and out["photo_unchanged"] and out["hint_unchanged"]
+    assert out["hinted_size"] == [768, 512] and out["offsets"] == [0, 0]
+    plain, hinted = _raw("plain.raw", out["plain_size"]), _raw("hinted.raw", out["hinted_size"])
+    for (x, y, color) in [(602, 102, (40, 90, 230)), (201, 301, (230, 200, 30))]:
+        before, after = _ab_distance(plain[y, x, :3], color), _ab_distance(hinted[y, x, :3], color)
+        assert after < 0.5 * before, (x, y, plain[y, x], hinted[y, x])
+
+
+def test_offset_layers_alpha_selection_and_float_precision(gimp):
+    out, _ = gimp('''
+        image = Gimp.Image.new(600, 500, Gimp.ImageBaseType.RGB)
+        photo_file = load("photo.png")
+        photo = Gimp.Layer.new_from_drawable(photo_file.get_layers()[0], image)
+        image.insert_layer(photo, None, 0)
+        photo.add_alpha()
+        photo.scale(400, 300, False)
+        photo.set_offsets(50, 40)
+        paint(photo, 0, 0, 20, [0, 0, 0, 0])  # a transparent corner
+        hint = Gimp.Layer.new(image, "Color Hints", 100, 100, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+        image.insert_layer(hint, None, 0)
+        hint.fill(Gimp.FillType.TRANSPARENT)
+        hint.set_offsets(300, 200)
+        paint(hint, 20, 20, 5, [40, 200, 60, 255])  # canvas (320, 220) = photo (270, 180)
+        out["plain"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        dump("offset_plain.raw", image.get_layer_by_name("Colorized (hintcolor)"))
+        out["status"] = run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "device": "cpu"})
+        result = image.get_layer_by_name("Colorized (hintcolor)")
+        out["geometry"] = [result.get_width(), result.get_height()] + list(result.get_offsets())[1:]
+        out["size"] = dump("offset.raw", result)
+        image.select_rectangle(Gimp.ChannelOps.REPLACE, 100, 100, 50, 50)
+        out["masked"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        out["has_mask"] = image.get_layer_by_name("Colorized (hintcolor)").get_mask() is not None
+        Gimp.Selection.none(image)
+        image.convert_precision(Gimp.Precision.FLOAT_NON_LINEAR)
+        out["float"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        result = image.get_layer_by_name("Colorized (hintcolor)")
+        levels = set(pixels(result, "Y float"))
+        out["float_levels"] = len(levels)
+        out["precision"] = result.get_image().get_precision().value_nick
+        out["count"] = names(image).count("Colorized (hintcolor)")
+    ''')
+    assert [out["plain"], out["status"], out["masked"], out["float"]] == ["success"] * 4
+    assert out["geometry"] == [400, 300, 50, 40]
+    result, plain = _raw("offset.raw", out["size"]), _raw("offset_plain.raw", out["size"])
+    assert result[:20, :20, 3].max() == 0 and result[100:, 100:, 3].min() == 255  # the photo's alpha
+    green = (40, 200, 60)
+    assert _ab_distance(result[182, 272, :3], green) < 0.5 * _ab_distance(plain[182, 272, :3], green)
+    assert out["has_mask"]
+    assert out["precision"] == "float-non-linear" and out["count"] == 1
+    assert out["float_levels"] > 256  # written as float, not squeezed through 8 bits
+
+
+def test_worker_killed_mid_way_leaves_the_image_as_it_was(gimp):
+    big = Image.open(photo_path("kodim23.png")).convert("L").resize((4000, 3000), Image.BICUBIC)
+    big.save(HOST_WORK / "big.png", compress_level=1)
+    log = HOST_WORK / "worker.log"
+    seen = len(log.read_text())
+
+    def kill_when_busy():
+        deadline = time.time() + 300
+        while time.time() < deadline and "colorize 4000×3000" not in log.read_text()[seen:]:
+            time.sleep(0.05)
+        os.kill(gimp.worker.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_busy)
+    killer.start()
+    out, console = gimp('''
+        image = load("big.png")
+        photo = image.get_layers()[0]
+        out["before"] = [names(image), image.get_base_type().value_nick]
+        out["status"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        out["after"] = [names(image), image.get_base_type().value_nick]
+    ''')
+    killer.join()
+    assert out["status"] == "execution-error"
+    assert out["after"] == out["before"] == [["Background"], "gray"]
+    assert "worker stopped during the request" in console and "worker.log" in console
