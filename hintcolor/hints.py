@@ -20,6 +20,7 @@ import torch
 
 from .color import rgb_to_lab
 from .errors import InputError
+from .images import unit_float
 
 HINTS_FORMAT = "hintcolor.hints"
 HINTS_VERSION = 1
@@ -126,15 +127,16 @@ def hints_from_image(image: np.ndarray, cell: int = 1) -> list[Hint]:
     color), and whose size is the extent of the paint in that square. Choose ``cell`` as the
     number of full-resolution pixels per pixel of the network's working grid (the Colorizer does).
     """
-    pixels = _as_unit_float(image)
-    if pixels.ndim != 3 or pixels.shape[2] != 4:
-        raise InputError(f"hint image must be RGBA (H×W×4), got shape {pixels.shape}")
-    ys, xs = np.nonzero(pixels[:, :, 3] > 0)
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 4:
+        raise InputError(f"hint image must be RGBA (H×W×4), got shape {image.shape}")
+    ys, xs = np.nonzero(image[:, :, 3])
     if len(xs) == 0:
         return []
-    weight = pixels[ys, xs, 3].astype(np.float64)
-    ab = rgb_to_ab(pixels[ys, xs, :3]).astype(np.float64)
-    columns = -(-pixels.shape[1] // cell)
+    painted = unit_float(image[ys, xs])
+    weight = painted[:, 3].astype(np.float64)
+    ab = rgb_to_ab(painted[:, :3]).astype(np.float64)
+    columns = -(-image.shape[1] // cell)
     cells, group = np.unique((ys // cell) * columns + xs // cell, return_inverse=True)
 
     def weighted_mean(values: np.ndarray) -> np.ndarray:
@@ -149,15 +151,6 @@ def hints_from_image(image: np.ndarray, cell: int = 1) -> list[Hint]:
         extent[:, axis] = high - low + 1
     centers = zip(weighted_mean(xs), weighted_mean(ys), weighted_mean(ab[:, 0]), weighted_mean(ab[:, 1]))
     return [Hint(float(x), float(y), AB(float(a), float(b)), float(s)) for (x, y, a, b), s in zip(centers, extent.max(1))]
-
-
-def _as_unit_float(image: np.ndarray) -> np.ndarray:
-    array = np.asarray(image)
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255
-    if array.dtype == np.uint16:
-        return array.astype(np.float32) / 65535
-    return np.clip(array.astype(np.float32), 0, 1)
 
 
 def check_inside(hints: Sequence[Hint], width: int, height: int) -> None:

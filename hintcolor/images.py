@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -83,24 +84,54 @@ def _array_to_pixels(array: np.ndarray, info: dict) -> Pixels:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)) or min(array.shape[:2]) < 1:
         raise InputError(f"image array must be H×W, H×W×2, H×W×3 or H×W×4, got shape {array.shape}")
-    if array.dtype == np.uint8:
-        pixels = array.astype(np.float32) / 255
-    elif array.dtype == np.uint16:
-        pixels = array.astype(np.float32) / 65535
-    elif array.dtype.kind in "fb":
-        pixels = np.clip(np.nan_to_num(array.astype(np.float32)), 0, 1)
-    else:
-        raise InputError(f"image array dtype {array.dtype} is not supported; use uint8, uint16 or float in 0..1")
+    pixels = unit_float(array)
     if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
         return Pixels(pixels[:, :, :-1].squeeze(2) if pixels.shape[2] == 2 else pixels[:, :, :3], pixels[:, :, -1], info)
     return Pixels(pixels, None, info)
 
 
+def unit_float(array: np.ndarray) -> np.ndarray:
+    """uint8 (0..255), uint16 (0..65535) or float / bool array → float32 in 0..1, same shape."""
+    scale = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}.get(array.dtype)
+    if scale is not None:  # torch converts on all cores
+        integers = np.ascontiguousarray(array if scale == 255 else array.astype(np.int32))
+        return _read_only_tensor(integers).to(torch.float32).div_(scale).numpy()
+    if array.dtype.kind not in "fb":
+        raise InputError(f"image array dtype {array.dtype} is not supported; use uint8, uint16 or float in 0..1")
+    return np.clip(np.nan_to_num(array.astype(np.float32)), 0, 1)
+
+
+def _read_only_tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor sharing ``array``'s memory, for reading only (no copy even if the array is read-only)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array)
+
+
+def quantize(rgb: np.ndarray) -> np.ndarray:
+    """Float (0..1, any shape) → uint8 (0..255), rounded."""
+    return torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).numpy()
+
+
 def to_pil(rgb: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
     """Float sRGB (H×W×3, 0..1) and optional alpha (H×W) → 8-bit RGB or RGBA Pillow image."""
-    planes = [rgb] if alpha is None else [rgb, alpha[:, :, None]]
-    pixels = torch.cat([torch.from_numpy(np.ascontiguousarray(p, dtype=np.float32)) for p in planes], dim=2)
-    return Image.fromarray(pixels.mul_(255).add_(0.5).clamp_(0, 255).to(torch.uint8).numpy())
+    planes = quantize(rgb) if alpha is None else np.dstack([quantize(rgb), quantize(alpha)])
+    return Image.fromarray(planes)
+
+
+def rgba_array(image: ImageLike) -> np.ndarray:
+    """A hint image (path, Pillow image with transparency, or H×W×4 array) → H×W×4 array, not converted
+    to float (painted pixels are few: only they are converted, later)."""
+    if isinstance(image, (str, os.PathLike)):
+        image = open_image(image)
+    if isinstance(image, Image.Image):
+        if not ("A" in image.mode or "a" in image.mode or "transparency" in image.info):
+            raise InputError("hint image has no transparency; paint hints on a transparent layer (RGBA)")
+        image = image.convert("RGBA")
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 4:
+        raise InputError(f"hint image must be RGBA (H×W×4, transparent where nothing is painted), got shape {array.shape}")
+    return array
 
 
 def save_image(image: Image.Image, path: Path, info: dict | None = None) -> None:

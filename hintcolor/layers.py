@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InputError
+from .images import quantize
 
 FORMATS = {"u8": np.uint8, "float": np.float32}
 
@@ -26,9 +27,10 @@ def decode_layer(data: bytes, width: int, height: int, fmt: str) -> np.ndarray:
 
 def encode_layer(rgb: np.ndarray, alpha: np.ndarray, fmt: str) -> bytes:
     """Float RGB (H×W×3, 0..1) and alpha (H×W, the photo's own values) → RGBA bytes in ``fmt``."""
-    if fmt == "u8":
-        return np.dstack([np.round(rgb * 255).astype(np.uint8), alpha.astype(np.uint8)]).tobytes()
-    return np.dstack([rgb.astype(np.float32), alpha.astype(np.float32)]).tobytes()
+    out = np.empty((*rgb.shape[:2], 4), dtype=FORMATS[fmt])
+    out[:, :, :3] = quantize(rgb) if fmt == "u8" else rgb
+    out[:, :, 3] = alpha
+    return out.tobytes()
 
 
 def place_hint_layer(hints: np.ndarray, offset: tuple[int, int], size: tuple[int, int]) -> np.ndarray:

@@ -18,7 +18,7 @@ from PIL import Image
 from .color import gray_to_l, lab_to_rgb, rgb_to_l
 from .errors import InputError
 from .hints import Hint, check_inside, encode_hints, hints_from_image
-from .images import ImageLike, to_pil, to_pixels
+from .images import ImageLike, rgba_array, to_pil, to_pixels
 from .weights import load_model
 
 Resize = Literal["aspect", "squash"]
@@ -137,18 +137,14 @@ class Colorizer:
         """Hints from a painted RGBA image of the photo's size (none if ``hint_image`` is None)."""
         if hint_image is None:
             return []
-        layer = to_pixels(hint_image)
-        if layer.size != (width, height):
+        layer = rgba_array(hint_image)
+        if layer.shape[:2] != (height, width):
             raise InputError(
-                f"hint image is {layer.size[0]}×{layer.size[1]} but the photo is {width}×{height}; "
+                f"hint image is {layer.shape[1]}×{layer.shape[0]} but the photo is {width}×{height}; "
                 "paint hints on a layer of the photo's size"
             )
-        if layer.alpha is None:
-            raise InputError("hint image has no transparency; paint hints on a transparent layer (RGBA)")
-        color = layer.color if layer.color.ndim == 3 else np.repeat(layer.color[:, :, None], 3, axis=2)
         w, h = self.working_size(width, height)
-        cell = max(1, math.floor(min(width / w, height / h)))
-        return hints_from_image(np.dstack([color, layer.alpha]), cell)
+        return hints_from_image(layer, cell=max(1, math.floor(min(width / w, height / h))))
 
     @torch.inference_mode()
     def predict_ab(self, work_l: torch.Tensor, hints: Iterable[Hint], image_size: tuple[int, int]) -> torch.Tensor:

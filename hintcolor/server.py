@@ -19,6 +19,7 @@ import traceback
 from . import __version__
 from .client import HOST, PROTOCOL, STATE_FILE, WorkerClient, WorkerError, read_secret, receive_message, send_message, write_private
 from .errors import HintcolorError
+from .images import unit_float
 from .layers import decode_layer, encode_layer, place_hint_layer
 
 DEFAULT_IDLE_TIMEOUT = 600.0
@@ -114,8 +115,7 @@ class Worker:
         start = time.perf_counter()
         colorizer = self._colorizer(str(options.get("device", "auto")))
         colorizer.work_size = int(options.get("work_size", 256))
-        rgb_in = pixels[:, :, :3].astype("float32") / (255 if fmt == "u8" else 1)
-        rgb = colorizer.colorize_array(rgb_in, hint_image=hint_layer)
+        rgb = colorizer.colorize_array(unit_float(pixels[:, :, :3]), hint_image=hint_layer)
         log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device}")
         return {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device)}, encode_layer(
             rgb, pixels[:, :, 3], fmt
