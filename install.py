@@ -140,18 +140,18 @@ def fetch_weights(python: Path) -> str | None:
 
 
 def colorize_example(python: Path, weights: str | None) -> None:
-    """Make a black-and-white astronaut from scikit-image's sample and colorize it with example hints."""
+    """Make a black-and-white astronaut from scikit-image's sample and colorize it with example hints
+    (with the network, or without weights with the propagation engine)."""
     out = EXAMPLES / "output"
     out.mkdir(parents=True, exist_ok=True)
     gray = out / "astronaut_bw.png"
     run([str(python), "-c", "import sys; from PIL import Image; from skimage import data; "
          "Image.fromarray(data.astronaut()).convert('L').save(sys.argv[1])", str(gray)])
-    if weights is None:
-        step(f"example: black-and-white input is {gray}; colorizing it needs the network weights (see above)")
-        return
     result = out / "astronaut_colorized.png"
     run([str(python), "-m", "hintcolor", "colorize", str(gray), "-o", str(result), "--overwrite",
-         "--hints", str(EXAMPLES / "astronaut_hints.json")], stdout=subprocess.DEVNULL)
+         "--hints", str(EXAMPLES / "astronaut_hints.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if weights is None:
+        step("example: the network weights are missing, so the example used the propagation engine (hints only)")
     step(f"example: colorized {gray.name} with examples/astronaut_hints.json -> {result}")
 
 

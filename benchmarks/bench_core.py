@@ -124,18 +124,19 @@ def main() -> None:
               f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
         print(f"{'':<38} {'reference':>10} {'hintcolor':>10}  {'':<4} {'ratio':>7}")
 
-        reference = reference_generator()
-        reference.load_state_dict(torch.load(weights, weights_only=True))
-        ours = load_model(weights)
-        row("forward 256×256 (median)", 1000 * time_forward(reference, args.repeats),
-            1000 * time_forward(ours, args.repeats), "ms")
-
+        # whole programs first: a child forked from a parent holding models reports the parent's RSS
         ref_time, ref_rss = run_process([sys.executable, "-c", REFERENCE_PIPELINE, str(weights), str(photo), str(folder / "ref.png")])
         our_cmd = [sys.executable, "-m", "hintcolor", "colorize", str(photo), "-o", str(folder / "ours.png"),
                    "--weights", str(weights), "--device", "cpu", "--overwrite"]
         for hint in hints:
             our_cmd += ["--hint", hint]
         our_time, our_rss = run_process(our_cmd)
+
+        reference = reference_generator()
+        reference.load_state_dict(torch.load(weights, weights_only=True))
+        ours = load_model(weights)
+        row("forward 256×256 (median)", 1000 * time_forward(reference, args.repeats),
+            1000 * time_forward(ours, args.repeats), "ms")
         row(f"{width * height / 1e6:.0f} MP file -> PNG, whole program", ref_time, our_time, "s")
         row(f"{width * height / 1e6:.0f} MP peak RSS", ref_rss, our_rss, "MB")
 

@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     colorize.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
     colorize.add_argument("--resize", choices=("aspect", "squash"), default="aspect",
                           help="fit the photo to the working grid keeping its aspect ratio (default) or squashed square, as the released demo")
+    colorize.add_argument("--engine", choices=("auto", "siggraph17", "propagate"), default="auto",
+                          help="siggraph17: the network; propagate: spread the hints along edges (no weights needed, "
+                               "hints required); auto (default): the network if its weights are found, else propagate")
     colorize.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     colorize.set_defaults(run=_colorize)
 
@@ -133,7 +136,9 @@ def _colorize(args: argparse.Namespace) -> int:
         output.mkdir(parents=True, exist_ok=True)
     elif not output.parent.is_dir():
         raise InputError(f"output folder {output.parent} does not exist")
-    colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize)
+    colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, args.engine)
+    if colorizer.notice:
+        print(f"hintcolor: {colorizer.notice}", file=sys.stderr)
     if not batch:
         _colorize_one(colorizer, inputs[0], output, args)
         print(f"wrote {output}")

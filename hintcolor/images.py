@@ -25,7 +25,6 @@ class Pixels:
 
     color: np.ndarray
     alpha: np.ndarray | None
-    info: dict
 
     @property
     def size(self) -> tuple[int, int]:
@@ -57,7 +56,7 @@ def to_pixels(image: ImageLike) -> Pixels:
         image = open_image(image)
     if isinstance(image, Image.Image):
         return _pil_to_pixels(image)
-    return _array_to_pixels(np.asarray(image), {})
+    return _array_to_pixels(np.asarray(image))
 
 
 def carried_info(image: Image.Image) -> dict:
@@ -66,28 +65,27 @@ def carried_info(image: Image.Image) -> dict:
 
 
 def _pil_to_pixels(image: Image.Image) -> Pixels:
-    info = carried_info(image)
     mode = image.mode
     has_alpha = "A" in mode or "a" in mode or (mode == "P" and "transparency" in image.info)
     if mode in _SIXTEEN_BIT:
         gray = np.clip(np.asarray(image, dtype=np.float32) / 65535, 0, 1)
-        return Pixels(gray, None, info)
+        return Pixels(gray, None)
     if mode not in _GRAY:
         image = image.convert("RGBA" if has_alpha else "RGB")
     elif mode != "L":
         image = image.convert("LA" if has_alpha else "L")
-    return _array_to_pixels(np.asarray(image), info)
+    return _array_to_pixels(np.asarray(image))
 
 
-def _array_to_pixels(array: np.ndarray, info: dict) -> Pixels:
+def _array_to_pixels(array: np.ndarray) -> Pixels:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)) or min(array.shape[:2]) < 1:
         raise InputError(f"image array must be H×W, H×W×2, H×W×3 or H×W×4, got shape {array.shape}")
     pixels = unit_float(array)
     if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
-        return Pixels(pixels[:, :, :-1].squeeze(2) if pixels.shape[2] == 2 else pixels[:, :, :3], pixels[:, :, -1], info)
-    return Pixels(pixels, None, info)
+        return Pixels(pixels[:, :, :-1].squeeze(2) if pixels.shape[2] == 2 else pixels[:, :, :3], pixels[:, :, -1])
+    return Pixels(pixels, None)
 
 
 def unit_float(array: np.ndarray) -> np.ndarray:

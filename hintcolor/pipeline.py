@@ -3,6 +3,8 @@
 Steps: read the image as float sRGB; L* at full resolution; a working copy resized for the
 network (see :func:`working_size`); hints encoded on the working grid; the network predicts ab;
 ab is upsampled (bilinear) to full resolution and joined with the original L*; back to sRGB.
+The propagation engine (:mod:`hintcolor.propagate`) replaces the network steps and gives ab at
+full resolution directly.
 """
 from __future__ import annotations
 
@@ -16,12 +18,15 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .color import gray_to_l, lab_to_rgb, rgb_to_l
-from .errors import InputError
+from .errors import InputError, WeightsError
 from .hints import Hint, check_inside, encode_hints, hints_from_image
 from .images import ImageLike, rgba_array, to_pil, to_pixels
-from .weights import load_model
+from .propagate import propagate, solve_size
+from .weights import find_weights, load_model
 
 Resize = Literal["aspect", "squash"]
+Engine = Literal["auto", "siggraph17", "propagate"]
+ENGINES = ("auto", "siggraph17", "propagate")
 #: Rows converted at a time at full resolution: bounds the float temporaries (~40 MB at 4000 px wide).
 BAND_ROWS = 512
 MAX_ASPECT = 4
@@ -80,15 +85,18 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 class Colorizer:
-    """The siggraph17 network, loaded once, colorizing photos with optional hints.
+    """Colorizes photos with optional hints, with the siggraph17 network or hint propagation.
 
     >>> colorizer = Colorizer()                       # weights found as described in weights.py
     >>> result = colorizer.colorize("old.jpg", [Hint(410, 220, "#2e7d32", size=5)])
     >>> result.save("colorized.png")
 
-    ``work_size`` is the short side of the network's working grid and ``resize`` how the photo
-    is fitted to it (see :func:`working_size`). Loading happens here; each ``colorize`` call
-    only runs the network and the full-resolution conversion.
+    ``engine``: ``"siggraph17"`` (the network; needs its weights), ``"propagate"`` (edge-aware
+    propagation of the hints, :mod:`hintcolor.propagate`; needs no weights but at least one hint),
+    or ``"auto"`` (default): the network when its weights are found, else propagation, with
+    ``notice`` saying so. ``work_size`` is the short side of the network's working grid and
+    ``resize`` how the photo is fitted to it (see :func:`working_size`). The model is loaded
+    here, once; each ``colorize`` call only runs the engine and the full-resolution conversion.
     """
 
     def __init__(
@@ -97,12 +105,25 @@ class Colorizer:
         device: str | torch.device = "auto",
         work_size: int = 256,
         resize: Resize = "aspect",
+        engine: Engine = "auto",
     ) -> None:
         working_size(work_size, work_size, work_size, resize)  # validate early
+        if engine not in ENGINES:
+            raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.device = resolve_device(device)
         self.work_size = work_size
         self.resize = resize
-        self.net = load_model(weights, self.device)
+        self.notice: str | None = None
+        self.net = None
+        if engine == "auto" and weights is None:
+            try:
+                find_weights()
+            except WeightsError as e:
+                engine = "propagate"
+                self.notice = f"{e}; meanwhile using the propagation engine, which spreads your hints (no network)"
+        if engine != "propagate":
+            self.net = load_model(weights, self.device)
+        self.engine = "propagate" if self.net is None else "siggraph17"
 
     def colorize(
         self, image: ImageLike, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None
@@ -127,10 +148,20 @@ class Colorizer:
         all_hints = list(hints) + self.painted_hints(hint_image, width, height)
         check_inside(all_hints, width, height)
         full_l = _full_resolution_l(image)
+        if self.net is None:
+            if not all_hints:
+                raise InputError(
+                    "the propagation engine needs at least one color hint"
+                    + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
+                )
+            return _compose(full_l, propagate(full_l[0, 0], all_hints)[None])
         ab = self.predict_ab(_working_l(image, self.working_size(width, height)), all_hints, (width, height))
         return _compose(full_l, ab)
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
+        """The grid the engine works on: the network's working size, or propagation's solve size."""
+        if self.net is None:
+            return solve_size(width, height)
         return working_size(width, height, self.work_size, self.resize)
 
     def painted_hints(self, hint_image: ImageLike | None, width: int, height: int) -> list[Hint]:

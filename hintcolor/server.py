@@ -113,21 +113,21 @@ class Worker:
             hint_layer = place_hint_layer(raw, (int(hint["x"]), int(hint["y"])), (width, height))
         log(f"colorize {width}×{height} {fmt}, hint layer: {'yes' if hint else 'none'}")
         start = time.perf_counter()
-        colorizer = self._colorizer(str(options.get("device", "auto")))
+        colorizer = self._colorizer(str(options.get("device", "auto")), str(options.get("engine", "auto")))
         colorizer.work_size = int(options.get("work_size", 256))
         rgb = colorizer.colorize_array(unit_float(pixels[:, :, :3]), hint_image=hint_layer)
-        log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device}")
-        return {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device)}, encode_layer(
-            rgb, pixels[:, :, 3], fmt
-        )
+        log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
+        reply = {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device),
+                 "engine": colorizer.engine, "notice": colorizer.notice}
+        return reply, encode_layer(rgb, pixels[:, :, 3], fmt)
 
-    def _colorizer(self, device: str):
+    def _colorizer(self, device: str, engine: str):
         from .pipeline import Colorizer, resolve_device
 
-        key = str(resolve_device(device))
+        key = (str(resolve_device(device)), engine)
         if key not in self.colorizers:
-            log(f"loading the network on {key}")
-            self.colorizers[key] = Colorizer(self.weights, key)
+            log(f"preparing the {engine} engine on {key[0]}")
+            self.colorizers[key] = Colorizer(self.weights, key[0], engine=engine)
         return self.colorizers[key]
 
 

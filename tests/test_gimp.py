@@ -219,6 +219,24 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
     assert out["float_levels"] > 1000  # red written as float, not squeezed through 8 bits
 
 
+def test_engine_choice_propagate(gimp):
+    out, _ = gimp('''
+        image = load("photo.png")
+        photo = image.get_layers()[0]
+        run("plug-in-hintcolor-add-hint-layer", image, [photo])
+        hint = image.get_layer_by_name("Color Hints")
+        paint(hint, 300, 200, 7, [200, 40, 160, 255])
+        out["status"] = run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "engine": "propagate"})
+        out["size"] = dump("propagated.raw", image.get_layer_by_name("Colorized (hintcolor)"))
+    ''')
+    assert out["status"] == "success"
+    result = _raw("propagated.raw", out["size"])
+    lab = skcolor.rgb2lab(np.array([[result[203, 303, :3], (200, 40, 160)]], float) / 255)[0]
+    hue = np.angle(np.exp(1j * (np.arctan2(lab[0, 2], lab[0, 1]) - np.arctan2(lab[1, 2], lab[1, 1]))))
+    assert abs(hue) < 0.2 and np.hypot(*lab[0, 1:]) > 20  # the painted magenta, as far as the photo's L allows
+    assert "propagate" in (HOST_WORK / "worker.log").read_text()
+
+
 def test_worker_killed_mid_way_leaves_the_image_as_it_was(gimp):
     big = Image.open(photo_path("kodim23.png")).convert("L").resize((4000, 3000), Image.BICUBIC)
     big.save(HOST_WORK / "big.png", compress_level=1)

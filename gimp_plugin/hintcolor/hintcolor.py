@@ -62,13 +62,13 @@ def is_result_of(layer, photo):
     return parasite is not None and bytes(parasite.get_data()).decode() == result_tag(photo)
 
 
-def colorize_with_worker(photo, hint_layer, config, device, work_size):
-    """Ask the worker to colorize the photo layer's pixels; returns (RGBA bytes, babl format)."""
+def colorize_with_worker(photo, hint_layer, config, options):
+    """Ask the worker to colorize the photo layer's pixels; returns (reply, RGBA bytes, babl format)."""
     high_bit_depth = photo.get_image().get_precision() not in (
         Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
     fmt, babl = ("float", "R'G'B'A float") if high_bit_depth else ("u8", "R'G'B'A u8")
     header = {"op": "colorize", "photo": {"width": photo.get_width(), "height": photo.get_height(), "format": fmt},
-              "hints": None, "options": {"device": device, "work_size": work_size}}
+              "hints": None, "options": options}
     payload = [read_pixels(photo, babl)]
     if hint_layer is not None:
         _, px, py = photo.get_offsets()
@@ -78,8 +78,8 @@ def colorize_with_worker(photo, hint_layer, config, device, work_size):
     worker = client.WorkerClient(python=config.get("python"), folder=config.get("state_dir"),
                                  version=config.get("version"),
                                  serve_args=["--weights", config["weights"]] if config.get("weights") else [])
-    _, data = worker.request(header, payload, progress=lambda f, text: (Gimp.progress_set_text(text), Gimp.progress_update(f)))
-    return data, babl
+    reply, data = worker.request(header, payload, progress=lambda f, text: (Gimp.progress_set_text(text), Gimp.progress_update(f)))
+    return reply, data, babl
 
 
 def write_result(image, photo, data, babl):
@@ -125,10 +125,13 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
                      "The hint layer is the selected layer: select the photo layer, and choose the layer you painted on as hint layer.")
     Gimp.progress_init("Colorizing with hints")
     try:
-        pixels, babl = colorize_with_worker(photo, hint_layer, load_config(), config.get_property("device"),
-                                            config.get_property("work-size"))
+        options = {name: config.get_property(prop) for name, prop in
+                   (("device", "device"), ("engine", "engine"), ("work_size", "work-size"))}
+        reply, pixels, babl = colorize_with_worker(photo, hint_layer, load_config(), options)
     except client.WorkerError as e:
         return error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, "hintcolor: %s" % e)
+    if reply.get("notice"):
+        Gimp.message("hintcolor: %s" % reply["notice"])
     image.undo_group_start()
     try:
         if image.get_base_type() != Gimp.ImageBaseType.RGB:
@@ -162,6 +165,14 @@ def run_add_hint_layer(procedure, run_mode, image, drawables, config, data):
         image.undo_group_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+
+
+def choice(*options):
+    """A Gimp.Choice of (nick, label) pairs."""
+    result = Gimp.Choice.new()
+    for index, (nick, label) in enumerate(options):
+        result.add(nick, index, label, "")
+    return result
 
 
 def error(procedure, status, message):
@@ -199,11 +210,12 @@ class HintColor(Gimp.PlugIn):
                 "'Colorized (hintcolor)' above the photo, replaced on each run; the photo is not changed.", name)
             procedure.add_layer_argument("hint-layer", "_Hint layer", "Layer with painted color dots (none: automatic colors)",
                                          True, GObject.ParamFlags.READWRITE)
-            device = Gimp.Choice.new()
-            for index, (nick, label) in enumerate((("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("gpu", "GPU"))):
-                device.add(nick, index, label, "")
-            procedure.add_choice_argument("device", "_Device", "Where the network runs", device, "auto",
-                                          GObject.ParamFlags.READWRITE)
+            procedure.add_choice_argument("engine", "_Engine", "How colors are found", choice(
+                ("auto", "Automatic (network if installed)"), ("siggraph17", "Network (SIGGRAPH 2017)"),
+                ("propagate", "Propagate hints along edges (no network)")), "auto", GObject.ParamFlags.READWRITE)
+            procedure.add_choice_argument("device", "_Device", "Where the network runs", choice(
+                ("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("gpu", "GPU")), "auto",
+                GObject.ParamFlags.READWRITE)
             procedure.add_int_argument("work-size", "_Working resolution",
                                        "Short side of the network's working grid in pixels (256: as trained)",
                                        64, 1024, 256, GObject.ParamFlags.READWRITE)
