@@ -57,7 +57,7 @@ def write_private(path, text):
         f.write(text)
     os.chmod(temporary, 0o600)
     if hasattr(os, "replace"):
-        os.replace(temporary, path)
+        os.replace(temporary, path)  # novermin (guarded: Python 3)
     else:  # Python 2.7
         if os.path.exists(path) and sys.platform == "win32":
             os.remove(path)

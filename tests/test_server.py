@@ -118,6 +118,15 @@ def test_bad_requests_get_one_line_errors_and_the_worker_goes_on(worker):
     assert client.hello()[1]["ok"]
 
 
+def test_client_module_stays_python27_compatible():
+    """GIMP 2.10 plug-ins run Python 2.7 and will share hintcolor/client.py."""
+    import hintcolor.client
+
+    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "vermin"), "--target=2.7-", "--target=3.6-", "--violations",
+                             "--no-tips", hintcolor.client.__file__], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
 def test_place_hint_layer_crops_and_pads():
     hints = np.arange(4 * 4 * 4, dtype=np.uint8).reshape(4, 4, 4)
     placed = place_hint_layer(hints, (-2, 3), (5, 5))
