@@ -107,7 +107,8 @@ def large(megapixels: float) -> None:
         save_hints(hint_file, hints, big.size)
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "hintcolor", "colorize", str(photo), "-o", str(out),
-                                    "--hints", str(hint_file), "--engine", "propagate"])
+                                    "--hints", str(hint_file), "--engine", "propagate"],
+                                   stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         if status:

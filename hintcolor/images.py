@@ -136,7 +136,7 @@ def save_image(image: Image.Image, path: Path, info: dict | None = None) -> None
     """Save atomically (temporary file in the same folder, then rename): never a half-written file.
 
     Formats without alpha (JPEG) get the image flattened on white; ``info`` carries the input's
-    ICC profile and DPI over.
+    ICC profile and DPI over. JPEG and WebP are written at quality 95, PNG with fast compression.
     """
     path = Path(path)
     try:
@@ -150,6 +150,8 @@ def save_image(image: Image.Image, path: Path, info: dict | None = None) -> None
     options = dict(info or {})
     if fmt in ("JPEG", "WEBP"):
         options.setdefault("quality", 95)
+    if fmt == "PNG":  # 3× faster than Pillow's default level for ~15% larger files
+        options.setdefault("compress_level", 1)
     temporary = path.with_name(f".{path.name}.part")
     try:
         image.save(temporary, format=fmt, **options)
