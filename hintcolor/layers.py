@@ -15,14 +15,18 @@ from .images import quantize
 FORMATS = {"u8": np.uint8, "float": np.float32}
 
 
-def decode_layer(data: bytes, width: int, height: int, fmt: str) -> np.ndarray:
-    """Bytes → H×W×4 array of the format's dtype; :class:`InputError` if the size does not match."""
+def layer_bytes(width: int, height: int, fmt: str) -> int:
+    """Size in bytes of a ``width``×``height`` RGBA layer in ``fmt``."""
     if fmt not in FORMATS:
         raise InputError(f"pixel format {fmt!r} is not one of {sorted(FORMATS)}")
-    dtype = np.dtype(FORMATS[fmt])
-    if len(data) != width * height * 4 * dtype.itemsize:
+    return width * height * 4 * np.dtype(FORMATS[fmt]).itemsize
+
+
+def decode_layer(data: bytes, width: int, height: int, fmt: str) -> np.ndarray:
+    """Bytes → H×W×4 array of the format's dtype; :class:`InputError` if the size does not match."""
+    if len(data) != layer_bytes(width, height, fmt):
         raise InputError(f"layer data has {len(data)} bytes, expected {width}×{height} RGBA {fmt}")
-    return np.frombuffer(data, dtype=dtype).reshape(height, width, 4)
+    return np.frombuffer(data, dtype=FORMATS[fmt]).reshape(height, width, 4)
 
 
 def encode_layer(rgb: np.ndarray, alpha: np.ndarray, fmt: str) -> bytes:

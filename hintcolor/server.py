@@ -20,7 +20,7 @@ from . import __version__
 from .client import HOST, PROTOCOL, STATE_FILE, WorkerClient, WorkerError, read_secret, receive_message, send_message, write_private
 from .errors import HintcolorError
 from .images import unit_float
-from .layers import decode_layer, encode_layer, place_hint_layer
+from .layers import decode_layer, encode_layer, layer_bytes, place_hint_layer
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 
@@ -105,7 +105,7 @@ class Worker:
         photo, hint = header["photo"], header.get("hints")
         options = header.get("options", {})
         width, height, fmt = int(photo["width"]), int(photo["height"]), photo["format"]
-        photo_size = width * height * 4 * (1 if fmt == "u8" else 4)
+        photo_size = layer_bytes(width, height, fmt)
         pixels = decode_layer(payload[:photo_size], width, height, fmt)
         hint_layer = None
         if hint:
