@@ -115,14 +115,15 @@ class Colorizer:
         self.resize = resize
         self.notice: str | None = None
         self.net = None
-        if engine == "auto" and weights is None:
-            try:
-                find_weights()
-            except WeightsError as e:
-                engine = "propagate"
-                self.notice = f"{e}; meanwhile using the propagation engine, which spreads your hints (no network)"
         if engine != "propagate":
-            self.net = load_model(weights, self.device)
+            try:
+                path = find_weights(weights)
+            except WeightsError as e:
+                if engine != "auto" or weights is not None:
+                    raise
+                self.notice = f"{e}; meanwhile using the propagation engine, which spreads your hints (no network)"
+            else:
+                self.net = load_model(path, self.device)
         self.engine = "propagate" if self.net is None else "siggraph17"
 
     def colorize(
@@ -218,7 +219,8 @@ def _working_l(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
 def _compose(full_l: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
     """Upsample ab (bilinear) to the size of ``full_l``, join, convert to sRGB: H×W×3 float32."""
     height, width = full_l.shape[-2:]
-    ab_full = F.interpolate(ab, size=(height, width), mode="bilinear", align_corners=False)
+    ab_full = ab if ab.shape[-2:] == (height, width) else F.interpolate(
+        ab, size=(height, width), mode="bilinear", align_corners=False)
     rgb = np.empty((height, width, 3), dtype=np.float32)
     for rows in _bands(height):
         lab = torch.cat([full_l[0, :, rows], ab_full[0, :, rows]], dim=0)

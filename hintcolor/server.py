@@ -17,7 +17,8 @@ import time
 import traceback
 
 from . import __version__
-from .client import HOST, PROTOCOL, STATE_FILE, WorkerClient, WorkerError, read_secret, receive_message, send_message, write_private
+from .client import (HOST, PROTOCOL, STATE_FILE, WorkerClient, WorkerError, read_secret, receive_message, send_message,
+                     state_dir, write_private)
 from .errors import HintcolorError
 from .images import unit_float
 from .layers import decode_layer, encode_layer, layer_bytes, place_hint_layer
@@ -137,8 +138,6 @@ def log(text: str) -> None:
 
 def serve(folder: str | None, weights: str | None, idle_timeout: float, port: int = 0) -> int:
     """Run a worker in the foreground until idle, stopped, or interrupted."""
-    from .client import state_dir
-
     folder = folder or state_dir()
     answer = WorkerClient(folder=folder).hello()
     if answer is not None:
@@ -152,8 +151,6 @@ def serve(folder: str | None, weights: str | None, idle_timeout: float, port: in
 
 def stop(folder: str | None) -> int:
     """Ask the running worker to exit; prints what happened."""
-    from .client import state_dir
-
     client = WorkerClient(folder=folder or state_dir())
     try:
         client.request({"op": "shutdown"}, start=False)
