@@ -2,25 +2,47 @@
 
 >>> from hintcolor import Colorizer, Hint
 >>> Colorizer().colorize("photo.jpg", [Hint(120, 80, "#2e7d32")]).save("out.png")
+
+The names below are imported on first use, so ``hintcolor --help`` starts without loading PyTorch.
 """
-from .errors import HintcolorError, InputError, WeightsError
-from .hints import AB, Hint, hints_from_image, load_hints, save_hints
-from .model import SIGGRAPH17
-from .pipeline import Colorizer, working_size
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AB",
-    "Colorizer",
-    "Hint",
-    "HintcolorError",
-    "InputError",
-    "SIGGRAPH17",
-    "WeightsError",
-    "hints_from_image",
-    "load_hints",
-    "save_hints",
-    "working_size",
-    "__version__",
-]
+#: Public name → the module that defines it.
+_EXPORTS = {
+    "HintcolorError": "errors",
+    "InputError": "errors",
+    "WeightsError": "errors",
+    "AB": "hints",
+    "Hint": "hints",
+    "hints_from_image": "hints",
+    "load_hints": "hints",
+    "save_hints": "hints",
+    "SIGGRAPH17": "model",
+    "Colorizer": "pipeline",
+    "working_size": "pipeline",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+if TYPE_CHECKING:
+    from .errors import HintcolorError, InputError, WeightsError
+    from .hints import AB, Hint, hints_from_image, load_hints, save_hints
+    from .model import SIGGRAPH17
+    from .pipeline import Colorizer, working_size
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'hintcolor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

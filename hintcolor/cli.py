@@ -8,16 +8,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
-
-from PIL import Image
+from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
 from .errors import HintcolorError, InputError
-from .hints import Hint, load_hints
-from .images import carried_info, open_image, save_image
 
-IMAGE_SUFFIXES = {suffix for suffix, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
+if TYPE_CHECKING:
+    from .hints import Hint
+
+# Modules beyond these (numpy, Pillow, torch) are imported where they are needed, so that --help and
+# usage errors answer at once.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,6 +116,8 @@ _COLORIZE_HELP = (
 
 
 def _hint_arg(text: str) -> Hint:
+    from .hints import Hint
+
     try:
         return Hint.parse(text)
     except InputError as e:
@@ -163,6 +165,9 @@ def _colorize_batch(colorizer: object, targets: list[tuple[Path, Path]], args: a
 
 
 def _colorize_one(colorizer, src: Path, dst: Path, args: argparse.Namespace) -> None:
+    from .hints import load_hints
+    from .images import carried_info, open_image, save_image
+
     image = open_image(src)
     hints = list(args.hint)
     if args.hints:
@@ -176,11 +181,14 @@ def _colorize_one(colorizer, src: Path, dst: Path, args: argparse.Namespace) -> 
 
 
 def _expand_inputs(names: list[str]) -> list[Path]:
+    from PIL import Image
+
+    suffixes = {suffix for suffix, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
     paths: list[Path] = []
     for name in names:
         path = Path(name)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and not p.name.startswith("."))
             if not found:
                 raise InputError(f"folder {path} holds no images")
             paths += found
@@ -193,6 +201,8 @@ def _expand_inputs(names: list[str]) -> list[Path]:
 
 def _check_targets(targets: list[tuple[Path, Path]], overwrite: bool) -> None:
     """Refuse, before any work, outputs that would replace an input, an existing file, or each other."""
+    from PIL import Image
+
     inputs = {src.resolve() for src, _ in targets}
     seen: set[Path] = set()
     for src, dst in targets:

@@ -13,14 +13,15 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Sequence, Union
+from typing import TYPE_CHECKING, NamedTuple, Sequence, Union
 
 import numpy as np
-import torch
 
-from .color import rgb_to_lab
 from .errors import InputError
 from .images import unit_float
+
+if TYPE_CHECKING:
+    import torch
 
 HINTS_FORMAT = "hintcolor.hints"
 HINTS_VERSION = 1
@@ -57,6 +58,10 @@ def parse_color(color: Color) -> tuple[int, int, int] | AB:
 
 def rgb_to_ab(rgb: np.ndarray) -> np.ndarray:
     """sRGB colors (N×3, float 0..1) → their Lab a*, b* (N×2, float32)."""
+    import torch  # imported here so that parsing command-line arguments does not load it
+
+    from .color import rgb_to_lab
+
     planes = torch.as_tensor(np.asarray(rgb, dtype=np.float32).T[:, :, None])  # 3×N×1
     return rgb_to_lab(planes)[1:, :, 0].T.numpy()
 
@@ -171,6 +176,8 @@ def encode_hints(
     overlap, their ab are averaged. Returns ``ab`` (2×h×w float32, Lab units, 0 where no hint)
     and ``mask`` (1×h×w float32, 1 where hinted, 0 elsewhere).
     """
+    import torch
+
     (width, height), (w, h) = image_size, work_size
     check_inside(hints, width, height)
     total = torch.zeros(2, h, w)

@@ -5,13 +5,15 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import torch
 
 ImageLike = Union[Image.Image, np.ndarray, str, os.PathLike]
 
@@ -90,6 +92,8 @@ def _array_to_pixels(array: np.ndarray) -> Pixels:
 
 def unit_float(array: np.ndarray) -> np.ndarray:
     """uint8 (0..255), uint16 (0..65535) or float / bool array → float32 in 0..1, same shape."""
+    import torch  # here, not at the top: the command line reads images before it needs torch
+
     scale = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}.get(array.dtype)
     if scale is not None:  # torch converts on all cores
         integers = np.ascontiguousarray(array if scale == 255 else array.astype(np.int32))
@@ -103,11 +107,15 @@ def _read_only_tensor(array: np.ndarray) -> torch.Tensor:
     """A tensor sharing ``array``'s memory, for reading only (no copy even if the array is read-only)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        import torch
+
         return torch.from_numpy(array)
 
 
 def quantize(rgb: np.ndarray) -> np.ndarray:
     """Float (0..1, any shape) → uint8 (0..255), rounded."""
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).numpy()
 
 

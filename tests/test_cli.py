@@ -140,3 +140,20 @@ def test_weights_verify_rejects_a_foreign_file(tmp_path, capsys):
     path.write_bytes(b"\x00" * 100)
     assert main(["weights", "verify", str(path)]) == 2
     assert "x.pth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["--help"], ["colorize", "--help"], ["colorize", "a.jpg"], ["weights", "nonsense"]])
+def test_help_and_usage_errors_do_not_load_torch(args):
+    """`hintcolor --help` and argument errors answer at once: PyTorch (1–2 s to import) is not loaded."""
+    code = ("import sys; from hintcolor.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_package_names_load_on_first_use():
+    done = subprocess.run([sys.executable, "-c", "import sys, hintcolor; print('torch' in sys.modules); "
+                           "from hintcolor import Colorizer, Hint; print(Colorizer.__module__, 'torch' in sys.modules)"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "hintcolor.pipeline", "True"], done.stdout + done.stderr
