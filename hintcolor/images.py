@@ -23,7 +23,8 @@ _GRAY = {"1", "L", "LA", "La"} | _SIXTEEN_BIT
 
 @dataclass
 class Pixels:
-    """An image as float32 in 0..1: ``color`` H×W (gray) or H×W×3 (sRGB); ``alpha`` H×W or None."""
+    """An image: ``color`` H×W (gray) or H×W×3 (sRGB); ``alpha`` H×W or None. uint8 (0..255) for
+    8-bit sources, so they reach :mod:`hintcolor.fullres` as integers; float32 (0..1) otherwise."""
 
     color: np.ndarray
     alpha: np.ndarray | None
@@ -52,7 +53,7 @@ def to_pixels(image: ImageLike) -> Pixels:
     """Any Pillow image (L, LA, I;16, RGB, RGBA, P, CMYK, …), an image file, or an array → :class:`Pixels`.
 
     Arrays: H×W, H×W×1, H×W×2 (gray + alpha), H×W×3 or H×W×4; uint8 (0..255), uint16 (0..65535)
-    or float (0..1).
+    or float (0..1). 8-bit stays uint8; anything else becomes float32.
     """
     if isinstance(image, (str, os.PathLike)):
         image = open_image(image)
@@ -84,7 +85,7 @@ def _array_to_pixels(array: np.ndarray) -> Pixels:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)) or min(array.shape[:2]) < 1:
         raise InputError(f"image array must be H×W, H×W×2, H×W×3 or H×W×4, got shape {array.shape}")
-    pixels = unit_float(array)
+    pixels = array if array.dtype == np.uint8 else unit_float(array)
     if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
         return Pixels(pixels[:, :, :-1].squeeze(2) if pixels.shape[2] == 2 else pixels[:, :, :3], pixels[:, :, -1])
     return Pixels(pixels, None)
@@ -97,13 +98,13 @@ def unit_float(array: np.ndarray) -> np.ndarray:
     scale = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}.get(array.dtype)
     if scale is not None:  # torch converts on all cores
         integers = np.ascontiguousarray(array if scale == 255 else array.astype(np.int32))
-        return _read_only_tensor(integers).to(torch.float32).div_(scale).numpy()
+        return read_only_tensor(integers).to(torch.float32).div_(scale).numpy()
     if array.dtype.kind not in "fb":
         raise InputError(f"image array dtype {array.dtype} is not supported; use uint8, uint16 or float in 0..1")
     return np.clip(np.nan_to_num(array.astype(np.float32)), 0, 1)
 
 
-def _read_only_tensor(array: np.ndarray) -> torch.Tensor:
+def read_only_tensor(array: np.ndarray) -> torch.Tensor:
     """A tensor sharing ``array``'s memory, for reading only (no copy even if the array is read-only)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
@@ -113,14 +114,16 @@ def _read_only_tensor(array: np.ndarray) -> torch.Tensor:
 
 
 def quantize(rgb: np.ndarray) -> np.ndarray:
-    """Float (0..1, any shape) → uint8 (0..255), rounded."""
+    """Float (0..1, any shape) → uint8 (0..255), rounded; uint8 is returned as it is."""
     import torch
 
+    if rgb.dtype == np.uint8:
+        return rgb
     return torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).numpy()
 
 
 def to_pil(rgb: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
-    """Float sRGB (H×W×3, 0..1) and optional alpha (H×W) → 8-bit RGB or RGBA Pillow image."""
+    """sRGB (H×W×3, float 0..1 or uint8) and optional alpha (H×W, likewise) → 8-bit RGB or RGBA Pillow image."""
     planes = quantize(rgb) if alpha is None else np.dstack([quantize(rgb), quantize(alpha)])
     return Image.fromarray(planes)
 

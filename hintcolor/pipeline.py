@@ -1,35 +1,41 @@
 """Colorizing a photo at full resolution: :class:`Colorizer`.
 
-Steps: read the image as float sRGB; L* at full resolution; a working copy resized for the
-network (see :func:`working_size`); hints encoded on the working grid; the network predicts ab;
-ab is upsampled (bilinear) to full resolution and joined with the original L*; back to sRGB.
-The propagation engine (:mod:`hintcolor.propagate`) replaces the network steps and gives ab at
-full resolution directly.
+Steps: read the image (8-bit stays 8-bit); L* at full resolution; a working copy resized for
+the network (see :func:`working_size`); hints encoded on the working grid; the network predicts
+ab; ab is upsampled (bilinear) to full resolution and joined with the original L*; back to sRGB
+(float, or 8-bit directly). The full-resolution steps are in :mod:`hintcolor.fullres`. The
+propagation engine (:mod:`hintcolor.propagate`) replaces the network steps and gives ab at full
+resolution directly.
 """
 from __future__ import annotations
 
 import math
 import os
-from typing import Iterable, Literal, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .color import gray_to_l, lab_to_rgb, rgb_to_l
+from . import fullres
+from .color import gray_to_l, rgb_to_l
 from .errors import InputError, WeightsError
 from .hints import Hint, check_inside, encode_hints, hints_from_image
-from .images import ImageLike, rgba_array, to_pil, to_pixels
+from .images import ImageLike, read_only_tensor, rgba_array, to_pil, to_pixels, unit_float
 from .propagate import propagate, solve_size
 from .weights import find_weights, load_model
 
 Resize = Literal["aspect", "squash"]
 Engine = Literal["auto", "siggraph17", "propagate"]
 ENGINES = ("auto", "siggraph17", "propagate")
-#: Rows converted at a time at full resolution: bounds the float temporaries (~40 MB at 4000 px wide).
-BAND_ROWS = 512
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MAX_ASPECT = 4
+#: ``progress(fraction done, stage)``, called at stage boundaries; it may raise to abort the call.
+Progress = Callable[[float, str], None]
 
 
 def working_size(width: int, height: int, short_side: int = 256, resize: Resize = "aspect") -> tuple[int, int]:
@@ -84,6 +90,33 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return chosen
 
 
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX; read from /proc/cpuinfo, so Linux only)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """The dtype the network computes in on ``device``.
+
+    ``"auto"``: reduced precision only where the hardware runs it natively — fp16 on CUDA, bf16
+    on a CPU with native bf16 (:func:`native_bf16`), fp32 elsewhere. ``"bf16"`` is allowed on any
+    CPU (correct, but slower than fp32 where not native); ``"fp16"`` needs a GPU.
+    """
+    if precision not in PRECISIONS:
+        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "auto":
+        if device.type == "cuda":
+            return torch.float16
+        return torch.bfloat16 if device.type == "cpu" and native_bf16() else torch.float32
+    if precision == "fp16" and device.type == "cpu":
+        raise InputError("precision fp16 needs a GPU; on the CPU use --precision bf16, fp32 or auto")
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
 class Colorizer:
     """Colorizes photos with optional hints, with the siggraph17 network or hint propagation.
 
@@ -95,8 +128,11 @@ class Colorizer:
     propagation of the hints, :mod:`hintcolor.propagate`; needs no weights but at least one hint),
     or ``"auto"`` (default): the network when its weights are found, else propagation, with
     ``notice`` saying so. ``work_size`` is the short side of the network's working grid and
-    ``resize`` how the photo is fitted to it (see :func:`working_size`). The model is loaded
-    here, once; each ``colorize`` call only runs the engine and the full-resolution conversion.
+    ``resize`` how the photo is fitted to it (see :func:`working_size`). ``precision``: what the
+    network computes in (see :func:`resolve_precision`; ``dtype`` says which was chosen); the
+    default ``"auto"`` uses bf16 / fp16 only where the hardware runs it natively, which changes
+    colors by far less than can be seen (README, Performance). The model is loaded here, once;
+    each ``colorize`` call only runs the engine and the full-resolution conversion.
     """
 
     def __init__(
@@ -106,11 +142,13 @@ class Colorizer:
         work_size: int = 256,
         resize: Resize = "aspect",
         engine: Engine = "auto",
+        precision: Precision = "auto",
     ) -> None:
         working_size(work_size, work_size, work_size, resize)  # validate early
         if engine not in ENGINES:
             raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.device = resolve_device(device)
+        self.dtype = resolve_precision(precision, self.device)
         self.work_size = work_size
         self.resize = resize
         self.notice: str | None = None
@@ -123,7 +161,8 @@ class Colorizer:
                     raise
                 self.notice = f"{e}; meanwhile using the propagation engine, which spreads your hints (no network)"
             else:
-                self.net = load_model(path, self.device)
+                # channels-last: the layout oneDNN's convolutions run fastest in on the CPU
+                self.net = load_model(path, self.device).to(memory_format=torch.channels_last)
         self.engine = "propagate" if self.net is None else "siggraph17"
 
     def colorize(
@@ -136,28 +175,47 @@ class Colorizer:
         size whose painted (non-transparent) pixels are hints.
         """
         pixels = to_pixels(image)
-        return to_pil(self.colorize_array(pixels.color, hints, hint_image), pixels.alpha)
+        return to_pil(self.colorize_array(pixels.color, hints, hint_image, dtype=np.uint8), pixels.alpha)
 
     def colorize_array(
-        self, image: np.ndarray, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None
+        self,
+        image: np.ndarray,
+        hints: Sequence[Hint] = (),
+        hint_image: ImageLike | None = None,
+        dtype: np.dtype | type | None = None,
+        progress: Progress | None = None,
     ) -> np.ndarray:
-        """Float in, float out: ``image`` H×W gray or H×W×3 sRGB (float32, 0..1) → H×W×3 sRGB float32.
+        """``image`` H×W gray or H×W×3 sRGB → H×W×3 sRGB, as float32 (0..1) or uint8.
 
-        For high bit depth (16-bit, float) work: nothing is quantised on the way.
+        ``image`` is uint8 (0..255; read through tables, the fast path for 8-bit photos) or float
+        (0..1; for 16-bit or float work nothing is quantised on the way; uint16 is converted to
+        float). ``dtype``: of the result, ``np.float32`` or ``np.uint8`` (rounded); by default
+        uint8 for uint8 input, float32 otherwise. ``progress(fraction, stage)`` is called after
+        the full-resolution L*, after the engine, and after each band of the final conversion;
+        an exception it raises aborts the call.
         """
+        if image.dtype not in (np.uint8, np.float32):
+            image = unit_float(image)
+        dtype = np.dtype(dtype or image.dtype)
+        if dtype not in (np.uint8, np.float32):
+            raise InputError(f"result dtype must be uint8 or float32, not {dtype}")
         height, width = image.shape[:2]
         all_hints = list(hints) + self.painted_hints(hint_image, width, height)
         check_inside(all_hints, width, height)
-        full_l = _full_resolution_l(image)
+        if self.net is None and not all_hints:
+            raise InputError(
+                "the propagation engine needs at least one color hint"
+                + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
+            )
+        full_l = fullres.lightness(image, self.device if self.net is not None else "cpu")
+        _report(progress, 0.1, "lightness")
         if self.net is None:
-            if not all_hints:
-                raise InputError(
-                    "the propagation engine needs at least one color hint"
-                    + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
-                )
-            return _compose(full_l, propagate(full_l[0, 0], all_hints)[None])
-        ab = self.predict_ab(_working_l(image, self.working_size(width, height)), all_hints, (width, height))
-        return _compose(full_l, ab)
+            ab = propagate(full_l[0, 0], all_hints)[None]
+        else:
+            ab = self.predict_ab(_working_l(image, self.working_size(width, height), self.device), all_hints, (width, height))
+        _report(progress, 0.5, "engine")
+        band_done = None if progress is None else (lambda done, stage: progress(0.5 + 0.5 * done, stage))
+        return fullres.compose(full_l, ab, dtype, band_done)
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The grid the engine works on: the network's working size, or propagation's solve size."""
@@ -184,45 +242,23 @@ class Colorizer:
         h, w = work_l.shape[-2:]
         ab, mask = encode_hints(list(hints), image_size, (w, h))
         to = dict(device=self.device, dtype=torch.float32)
-        return self.net(work_l.to(**to), ab[None].to(**to), mask[None].to(**to)).float().cpu()
+        reduced = self.dtype != torch.float32
+        with torch.autocast(self.device.type, self.dtype) if reduced else nullcontext():
+            ab = self.net(work_l.to(**to).contiguous(memory_format=torch.channels_last), ab[None].to(**to), mask[None].to(**to))
+        return ab.float().cpu()
 
 
-def _bands(height: int) -> Iterable[slice]:
-    return (slice(top, min(top + BAND_ROWS, height)) for top in range(0, height, BAND_ROWS))
+def _report(progress: Progress | None, fraction: float, stage: str) -> None:
+    if progress is not None:
+        progress(fraction, stage)
 
 
-def _planes(image: np.ndarray) -> torch.Tensor:
-    """H×W or H×W×3 array → C×H×W tensor (a view where possible)."""
-    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
-    return tensor[None] if tensor.ndim == 2 else tensor.permute(2, 0, 1)
-
-
-def _to_l(planes: torch.Tensor) -> torch.Tensor:
-    return gray_to_l(planes) if planes.shape[0] == 1 else rgb_to_l(planes)
-
-
-def _full_resolution_l(image: np.ndarray) -> torch.Tensor:
-    """L* (1×1×H×W) of the whole image, converted band by band to bound memory."""
-    planes = _planes(image)
-    l = torch.empty(1, 1, *planes.shape[1:])
-    for rows in _bands(planes.shape[1]):
-        l[0, :, rows] = _to_l(planes[:, rows])
-    return l
-
-
-def _working_l(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
-    """L* (1×1×h×w) of the image resized (antialiased bicubic on sRGB, as Pillow) to ``size`` = (w, h)."""
-    small = F.interpolate(_planes(image)[None], size=(size[1], size[0]), mode="bicubic", antialias=True, align_corners=False)
-    return _to_l(small[0].clamp(0, 1))[None]
-
-
-def _compose(full_l: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
-    """Upsample ab (bilinear) to the size of ``full_l``, join, convert to sRGB: H×W×3 float32."""
-    height, width = full_l.shape[-2:]
-    ab_full = ab if ab.shape[-2:] == (height, width) else F.interpolate(
-        ab, size=(height, width), mode="bilinear", align_corners=False)
-    rgb = np.empty((height, width, 3), dtype=np.float32)
-    for rows in _bands(height):
-        lab = torch.cat([full_l[0, :, rows], ab_full[0, :, rows]], dim=0)
-        rgb[rows] = lab_to_rgb(lab).permute(1, 2, 0).numpy()
-    return rgb
+def _working_l(image: np.ndarray, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """L* (1×1×h×w, on ``device``) of the image resized (antialiased bicubic on sRGB, as Pillow) to
+    ``size`` = (w, h); ``image`` is uint8 or float in 0..1."""
+    planes = read_only_tensor(image).to(device)
+    planes = planes[None] if planes.ndim == 2 else planes.permute(2, 0, 1)
+    planes = planes.float().div_(255) if planes.dtype == torch.uint8 else planes.float()
+    small = F.interpolate(planes[None], size=(size[1], size[0]), mode="bicubic", antialias=True, align_corners=False)[0]
+    small = small.clamp_(0, 1)
+    return (gray_to_l(small) if small.shape[0] == 1 else rgb_to_l(small))[None]

@@ -1,0 +1,155 @@
+"""Full-resolution lightness and color at memory speed: the per-pixel work of :class:`Colorizer`.
+
+The formulas are those of :mod:`hintcolor.color` (which stays the plain reference they are
+tested against), arranged for speed:
+
+- 8-bit input is read through tables: L* of an 8-bit gray is one of 256 values, and an 8-bit
+  sRGB channel has 256 linear values; no per-pixel gamma.
+- Work goes in bands of rows that fit in the CPU's cache, with in-place float32 operations, so
+  each full-resolution plane is read and written about once; PyTorch spreads each operation
+  over the cores.
+- ab is upsampled separably (bilinear, the same weights as ``F.interpolate(align_corners=False)``):
+  across once at the working height, then down, band by band.
+- The result is written once, as float32 or directly as uint8 (quantisation fused).
+
+Everything runs on the device the tensors are on: on a GPU the photo goes there as 8-bit (or
+float) and only the result comes back, band by band.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .color import _EPSILON, _KAPPA, _RGB_FROM_XYZ, _WHITE_D65, _XYZ_FROM_RGB, _srgb_to_linear, gray_to_l, rgb_to_l
+from .images import read_only_tensor
+
+#: Rows per band on the CPU (about 1 MB per float plane at 4000 pixels wide); on a GPU, bigger bands.
+CPU_BAND_PIXELS = 1 << 18
+GPU_BAND_PIXELS = 1 << 24
+
+Progress = Callable[[float, str], None]
+
+_LINEAR_OF_U8 = _srgb_to_linear(torch.arange(256, dtype=torch.float64) / 255)
+_L_OF_U8 = gray_to_l(torch.arange(256, dtype=torch.float64) / 255).float()
+#: Linear sRGB → Y (luminance) weights.
+_Y_FROM_RGB = _XYZ_FROM_RGB[1].tolist()
+#: (X/Xn, Y, Z/Zn) scaled back by the white point, then → linear sRGB: one 3×3 matrix.
+_RGB_FROM_FXYZ = (_RGB_FROM_XYZ * torch.tensor(_WHITE_D65, dtype=torch.float64)).tolist()
+_F_INV_KNEE = 0.2068966  # f⁻¹: t³ above, (t − 16/116) / κ below
+_SRGB_KNEE = 0.0031308  # linear → sRGB: 12.92·v below, 1.055·v^(1/2.4) − 0.055 above
+
+
+def bands(height: int, width: int, device: torch.device) -> Iterator[slice]:
+    """Row slices covering ``height`` rows, each band about a cache-sized number of pixels."""
+    rows = max(1, (GPU_BAND_PIXELS if device.type != "cpu" else CPU_BAND_PIXELS) // max(width, 1))
+    return (slice(top, min(top + rows, height)) for top in range(0, height, rows))
+
+
+def lightness(image: np.ndarray, device: torch.device | str = "cpu") -> Tensor:
+    """L* (0..100) of a whole image, 1×1×H×W float32 on ``device``.
+
+    ``image``: H×W gray or H×W×3 sRGB; uint8 (read through tables), or float in 0..1 (the
+    formulas of :mod:`hintcolor.color`, band by band).
+    """
+    device = torch.device(device)
+    height, width = image.shape[:2]
+    out = torch.empty(1, 1, height, width, device=device)
+    source = read_only_tensor(np.ascontiguousarray(image))
+    for rows in bands(height, width, device):
+        out[0, 0, rows] = _band_lightness(source[rows].to(device, non_blocking=True))
+    return out
+
+
+def _band_lightness(pixels: Tensor) -> Tensor:
+    if pixels.dtype == torch.uint8:
+        if pixels.ndim == 2:
+            return _L_OF_U8.to(pixels.device)[pixels.long()]
+        linear = _LINEAR_OF_U8.float().to(pixels.device)
+        y = linear[pixels[..., 0].long()].mul_(_Y_FROM_RGB[0])
+        y.add_(linear[pixels[..., 1].long()], alpha=_Y_FROM_RGB[1]).add_(linear[pixels[..., 2].long()], alpha=_Y_FROM_RGB[2])
+        return _l_of_y(y)
+    pixels = pixels.float()
+    return gray_to_l(pixels) if pixels.ndim == 2 else rgb_to_l(pixels.permute(2, 0, 1))[0]
+
+
+def _l_of_y(y: Tensor) -> Tensor:
+    """L* of luminance Y (white = 1), in place."""
+    cube_root = y.clamp(min=_EPSILON).pow_(1 / 3)
+    return torch.where(y > _EPSILON, cube_root, y.mul_(_KAPPA).add_(16 / 116)).mul_(116).sub_(16)
+
+
+def compose(
+    l: Tensor, ab: Tensor, dtype: np.dtype | type = np.float32, progress: Progress | None = None
+) -> np.ndarray:
+    """Join full-resolution L* (1×1×H×W) with ab (1×2×h×w, upsampled bilinearly to H×W) → sRGB.
+
+    Returns an H×W×3 numpy array: float32 in 0..1, or uint8 (rounded) for ``dtype=np.uint8``.
+    Out-of-gamut colors are clipped, as :func:`hintcolor.color.lab_to_rgb` does. ``progress``
+    is called after each band with the fraction done.
+    """
+    height, width = l.shape[-2:]
+    ab = ab.to(l.device, torch.float32)
+    across = ab[0] if ab.shape[-1] == width else F.interpolate(ab, size=(ab.shape[-2], width), mode="bilinear", align_corners=False)[0]
+    out = np.empty((height, width, 3), dtype=dtype)
+    out_tensor = torch.from_numpy(out)
+    for rows in bands(height, width, l.device):
+        a, b = _rows_down(across, rows, height)
+        rgb = _lab_band_to_rgb(l[0, 0, rows], a, b)
+        if dtype == np.uint8:
+            rgb = rgb.mul_(255).add_(0.5).to(torch.uint8)
+        out_tensor[rows].copy_(rgb.permute(1, 2, 0), non_blocking=False)
+        if progress is not None:
+            progress(rows.stop / height, "composing")
+    return out
+
+
+def _rows_down(across: Tensor, rows: slice, height: int) -> tuple[Tensor, Tensor]:
+    """Rows ``rows`` of ``across`` (2×h×W) upsampled to ``height`` rows: a, b planes (fresh tensors)."""
+    h = across.shape[1]
+    if h == height:
+        return across[0, rows].clone(), across[1, rows].clone()
+    y = torch.arange(rows.start, rows.stop, device=across.device, dtype=torch.float32)
+    source = ((y + 0.5) * (h / height) - 0.5).clamp_(min=0)
+    top = source.long()
+    weight = (source - top)[:, None]
+    below = (top + 1).clamp_(max=h - 1)
+    upper, lower = across[:, top], across[:, below]
+    mixed = lower.sub_(upper).mul_(weight).add_(upper)
+    return mixed[0], mixed[1]
+
+
+def _lab_band_to_rgb(l: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """L*, a*, b* planes (r×W; a and b are overwritten) → sRGB 3×r×W clipped to 0..1."""
+    fy = l.add(16).mul_(1 / 116)
+    fx = _f_inv(a.mul_(1 / 500).add_(fy))
+    fz = _f_inv(b.mul_(-1 / 200).add_(fy).clamp_(min=0))
+    fy = _f_inv(fy)
+    rgb = torch.empty((3, *l.shape), device=l.device)
+    for channel, (mx, my, mz) in enumerate(_RGB_FROM_FXYZ):
+        linear = torch.mul(fx, mx, out=rgb[channel]).add_(fy, alpha=my).add_(fz, alpha=mz)
+        _linear_to_srgb_(linear)
+    return rgb
+
+
+def _f_inv(t: Tensor) -> Tensor:
+    """CIE f⁻¹ (t³ above the knee, linear below), in place on ``t``.
+
+    The linear piece is tangent to t³ at the knee, so f⁻¹(t) = line(min(t, knee)) + max(t, knee)³ − knee³:
+    arithmetic only, no branch evaluated twice.
+    """
+    cube = t.clamp(min=_F_INV_KNEE).pow_(3).sub_(_F_INV_KNEE**3)
+    return t.clamp_(max=_F_INV_KNEE).sub_(16 / 116).mul_(1 / _KAPPA).add_(cube)
+
+
+def _linear_to_srgb_(linear: Tensor) -> Tensor:
+    """Linear → gamma-encoded sRGB clipped to 0..1, in place.
+
+    As :func:`_f_inv`: 12.92·min(v, knee) + 1.055·max(v, knee)^(1/2.4) − (0.055 + 12.92·knee), the two
+    pieces meeting at the knee.
+    """
+    gamma = linear.clamp(min=_SRGB_KNEE).pow_(1 / 2.4).mul_(1.055)
+    return linear.clamp_(max=_SRGB_KNEE).mul_(12.92).add_(gamma).sub_(0.055 + 12.92 * _SRGB_KNEE).clamp_(0, 1)
