@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     colorize.add_argument("--engine", choices=("auto", "siggraph17", "propagate"), default="auto",
                           help="siggraph17: the network; propagate: spread the hints along edges (no weights needed, "
                                "hints required); auto (default): the network if its weights are found, else propagate")
+    colorize.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                          help="what the network computes in: auto (default) uses bf16 on a CPU with native bf16 and fp16 "
+                               "on CUDA, fp32 elsewhere; fp16 needs a GPU")
     colorize.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     colorize.set_defaults(run=_colorize)
 
@@ -138,7 +141,7 @@ def _colorize(args: argparse.Namespace) -> int:
         output.mkdir(parents=True, exist_ok=True)
     elif not output.parent.is_dir():
         raise InputError(f"output folder {output.parent} does not exist")
-    colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, args.engine)
+    colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, args.engine, args.precision)
     if colorizer.notice:
         print(f"hintcolor: {colorizer.notice}", file=sys.stderr)
     if not batch:

@@ -87,6 +87,7 @@ def _run(*args, env_weights=None):
         (["{photo}", "-o", "{tmp}/o.png", "--hint", "1,2"], "X,Y,COLOR"),
         (["{photo}", "-o", "{tmp}/o.png", "--hint", "5000,2,#ffffff"], "outside the 768×512 image"),
         (["{photo}", "-o", "{tmp}/o.png", "--device", "cuda:7"], "not available"),
+        (["{photo}", "-o", "{tmp}/o.png", "--device", "cpu", "--precision", "fp16"], "fp16 needs a GPU"),
         (["{photo}", "-o", "{tmp}/o.png", "--weights", "{tmp}/none.pth"], "does not exist"),
         (["{photo}", "{photo}", "-o", "{tmp}/dir", "--hint", "1,2,#ffffff"], "single INPUT"),
     ],
