@@ -17,6 +17,8 @@ float) and only the result comes back, band by band.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import numpy as np
@@ -49,6 +51,41 @@ def bands(height: int, width: int, device: torch.device) -> Iterator[slice]:
     return (slice(top, min(top + rows, height)) for top in range(0, height, rows))
 
 
+def for_each_band(height: int, width: int, device: torch.device, work: Callable[[slice], None]) -> Iterator[slice]:
+    """Run ``work(rows)`` over all bands; yields each band's rows once done, in order.
+
+    On the CPU, bands run in parallel, one single-threaded band per core: many small operations
+    on PyTorch's own thread pool would make every core wait for the others at each operation,
+    which costs seconds when other programs share the cores. On a GPU, bands run in turn.
+    """
+    rows = list(bands(height, width, device))
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or threads == 1:
+        for band in rows:
+            work(band)
+            yield band
+        return
+    with _single_threaded_ops(), ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(work, band) for band in rows]
+        try:
+            for band, future in zip(rows, futures):
+                future.result()
+                yield band
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+@contextmanager
+def _single_threaded_ops() -> Iterator[None]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def lightness(image: np.ndarray, device: torch.device | str = "cpu") -> Tensor:
     """L* (0..100) of a whole image, 1×1×H×W float32 on ``device``.
 
@@ -59,8 +96,12 @@ def lightness(image: np.ndarray, device: torch.device | str = "cpu") -> Tensor:
     height, width = image.shape[:2]
     out = torch.empty(1, 1, height, width, device=device)
     source = read_only_tensor(np.ascontiguousarray(image))
-    for rows in bands(height, width, device):
+
+    def work(rows: slice) -> None:
         out[0, 0, rows] = _band_lightness(source[rows].to(device, non_blocking=True))
+
+    for _ in for_each_band(height, width, device, work):
+        pass
     return out
 
 
@@ -96,12 +137,15 @@ def compose(
     across = ab[0] if ab.shape[-1] == width else F.interpolate(ab, size=(ab.shape[-2], width), mode="bilinear", align_corners=False)[0]
     out = np.empty((height, width, 3), dtype=dtype)
     out_tensor = torch.from_numpy(out)
-    for rows in bands(height, width, l.device):
+
+    def work(rows: slice) -> None:
         a, b = _rows_down(across, rows, height)
         rgb = _lab_band_to_rgb(l[0, 0, rows], a, b)
         if dtype == np.uint8:
             rgb = rgb.mul_(255).add_(0.5).to(torch.uint8)
-        out_tensor[rows].copy_(rgb.permute(1, 2, 0), non_blocking=False)
+        out_tensor[rows].copy_(rgb.permute(1, 2, 0))
+
+    for rows in for_each_band(height, width, l.device, work):
         if progress is not None:
             progress(rows.stop / height, "composing")
     return out
