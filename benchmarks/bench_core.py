@@ -3,12 +3,16 @@
     .venv/bin/python benchmarks/bench_core.py [--megapixels 12] [--repeats 5]
 
 Prints
-1. the network forward at 256×256 (same weights): reference ``SIGGRAPHGenerator`` vs ``SIGGRAPH17``;
+1. the network forward at 256×256 (same weights): reference ``SIGGRAPHGenerator`` vs the network
+   as :class:`Colorizer` prepares it (``predict_ab``), in fp32 and in bf16 (where the CPU has
+   native bf16), with the largest |Δab| against the reference;
 2. a whole program, file in → PNG out, on a 12-megapixel black-and-white JPEG (a Kodak photo
    enlarged): the reference demo pipeline (``demo_release.py``'s steps: load_img, preprocess_img,
    the network, postprocess_tens, plt.imsave) vs ``hintcolor colorize`` with 10 hints, each in its
    own process: wall time and peak RSS (the process's ru_maxrss);
-3. hintcolor's warm call (model already loaded, as in the GIMP worker) on the same photo.
+3. hintcolor's warm ``colorize_array`` (model already loaded, as in the GIMP worker) of the same
+   photo as 8-bit pixels, stage by stage, in fp32 and bf16, against the straightforward float
+   path (``hintcolor.color`` on the whole image: what the pipeline did before ``fullres``).
 
 Ratios are reference / hintcolor (> 1: hintcolor is faster or smaller). Uses the official weights
 if ``hintcolor weights path`` finds them, else random weights in the official layout (the timing
@@ -69,17 +73,82 @@ def weights_file(folder: Path) -> tuple[Path, str]:
         return path, "random, official layout"
 
 
-def time_forward(net: torch.nn.Module, repeats: int) -> float:
-    l = torch.rand(1, 1, 256, 256) * 100
-    ab, mask = torch.zeros(1, 2, 256, 256), torch.zeros(1, 1, 256, 256)
+def median_time(call, repeats: int) -> float:
+    """Median wall seconds of ``call()`` after one warm-up call."""
+    call()
     times = []
-    with torch.inference_mode():
-        net(l, ab, mask)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            net(l, ab, mask)
-            times.append(time.perf_counter() - start)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def forward_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    l = torch.rand(1, 1, 256, 256, generator=torch.Generator().manual_seed(0)) * 100
+    return l, torch.zeros(1, 2, 256, 256), torch.zeros(1, 1, 256, 256)
+
+
+def compare_forward(reference: torch.nn.Module, weights: Path, repeats: int) -> None:
+    """Reference forward vs Colorizer.predict_ab (fp32, bf16), interleaved so load on the machine hits both."""
+    from hintcolor import Colorizer
+    from hintcolor.pipeline import native_bf16
+
+    l, ab, mask = forward_inputs()
+    with torch.inference_mode():
+        expected = reference(l, ab, mask)
+    ours = {"fp32": Colorizer(weights, device="cpu", precision="fp32")}
+    if native_bf16():
+        ours["bf16"] = Colorizer(weights, device="cpu", precision="bf16")
+    times: dict[str, list[float]] = {name: [] for name in ["reference", *ours]}
+    for _ in range(max(1, repeats // 2)):
+        with torch.inference_mode():
+            times["reference"].append(median_time(lambda: reference(l, ab, mask), 2))
+        for name, colorizer in ours.items():
+            times[name].append(median_time(lambda: colorizer.predict_ab(l, [], (256, 256)), 2))
+    ref_ms = 1000 * statistics.median(times["reference"])
+    for name, colorizer in ours.items():
+        error = (colorizer.predict_ab(l, [], (256, 256)) - expected).abs()
+        row(f"forward 256×256, {name} (median)", ref_ms, 1000 * statistics.median(times[name]), "ms")
+        print(f"{'':<38} |Δab| vs reference: max {error.max():.2e}, mean {error.mean():.2e}")
+    if "bf16" not in ours:
+        print("(no native bf16 on this CPU: bf16 not measured)")
+
+
+def warm_call(photo: Path, weights: Path, hints: list[str], repeats: int) -> None:
+    """Warm colorize_array of the photo's 8-bit pixels, by stage; and the plain float color path."""
+    import numpy as np
+
+    from hintcolor import Colorizer, Hint
+    from hintcolor.color import gray_to_l, lab_to_rgb
+    from hintcolor.pipeline import native_bf16
+
+    pixels = np.asarray(Image.open(photo).convert("L"))
+    height, width = pixels.shape
+    parsed = [Hint.parse(h) for h in hints]
+    print(f"\nwarm colorize_array, {width}×{height} 8-bit gray, 10 hints (medians of {repeats}):")
+    for precision in ["fp32", "bf16"] if native_bf16() else ["fp32"]:
+        colorizer = Colorizer(weights, device="cpu", precision=precision)
+        stages: list[list[float]] = []
+
+        def call() -> None:
+            marks = [time.perf_counter()]
+            colorizer.colorize_array(pixels, parsed, progress=lambda done, stage: stage != "composing" and marks.append(time.perf_counter()))
+            marks.append(time.perf_counter())
+            stages.append([b - a for a, b in zip(marks, marks[1:])])
+
+        total = median_time(call, repeats)
+        l_s, engine_s, color_s = (statistics.median(column) for column in zip(*stages[1:]))
+        print(f"  {precision}: {total:.2f} s  (L* {l_s:.2f} s, network {engine_s:.2f} s, ab upsampling + Lab→sRGB + uint8 {color_s:.2f} s)")
+
+    def plain() -> None:  # the straightforward path: float pixels, whole-image torch ops
+        import torch.nn.functional as F
+
+        l = gray_to_l(torch.from_numpy(pixels).float().div_(255))[None, None]
+        ab = F.interpolate(torch.zeros(1, 2, 256, 344), size=(height, width), mode="bilinear", align_corners=False)
+        (lab_to_rgb(torch.cat([l, ab], dim=1))[0].permute(1, 2, 0).mul(255).add_(0.5).to(torch.uint8)).numpy()
+
+    print(f"  straightforward float path (hintcolor.color, whole image), L* + color only: {median_time(plain, 2):.2f} s")
 
 
 def run_process(command: list[str]) -> tuple[float, float]:
@@ -111,9 +180,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    from hintcolor import Colorizer, Hint
-    from hintcolor.weights import load_model
-
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         weights, kind = weights_file(folder)
@@ -134,19 +200,10 @@ def main() -> None:
 
         reference = reference_generator()
         reference.load_state_dict(torch.load(weights, weights_only=True))
-        ours = load_model(weights)
-        row("forward 256×256 (median)", 1000 * time_forward(reference, args.repeats),
-            1000 * time_forward(ours, args.repeats), "ms")
+        compare_forward(reference, weights, args.repeats)
         row(f"{width * height / 1e6:.0f} MP file -> PNG, whole program", ref_time, our_time, "s")
         row(f"{width * height / 1e6:.0f} MP peak RSS", ref_rss, our_rss, "MB")
-
-        colorizer = Colorizer(weights, device="cpu")
-        image = Image.open(photo)
-        image.load()
-        colorizer.colorize(image)
-        start = time.perf_counter()
-        colorizer.colorize(image, [Hint.parse(h) for h in hints])
-        print(f"\nhintcolor warm call (model loaded, 10 hints, {width}×{height}): {time.perf_counter() - start:.2f} s")
+        warm_call(photo, weights, hints, args.repeats)
 
 
 if __name__ == "__main__":
