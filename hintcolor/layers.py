@@ -30,7 +30,8 @@ def decode_layer(data: bytes, width: int, height: int, fmt: str) -> np.ndarray:
 
 
 def encode_layer(rgb: np.ndarray, alpha: np.ndarray, fmt: str) -> bytes:
-    """Float RGB (H×W×3, 0..1) and alpha (H×W, the photo's own values) → RGBA bytes in ``fmt``."""
+    """RGB (H×W×3: float 0..1, or uint8 for ``"u8"``, taken as it is) and alpha (H×W, the photo's own
+    values) → RGBA bytes in ``fmt``."""
     out = np.empty((*rgb.shape[:2], 4), dtype=FORMATS[fmt])
     out[:, :, :3] = quantize(rgb) if fmt == "u8" else rgb
     out[:, :, 3] = alpha

@@ -10,6 +10,7 @@ from hintcolor.color import gray_to_l, lab_to_rgb, rgb_to_l
 from hintcolor.errors import InputError
 from hintcolor.hints import encode_hints
 from hintcolor.images import quantize
+from hintcolor.layers import encode_layer
 
 HALF_LEVEL = 0.5 / 255
 
@@ -63,6 +64,9 @@ def test_8_bit_photo_in_8_bit_out_equals_the_float_call(colorizer):
     assert eight_bit.dtype == np.uint8 and floats.dtype == np.float32
     assert np.abs(eight_bit / 255.0 - floats).max() <= HALF_LEVEL + 1e-4
     assert colorizer.colorize_array(photo, dtype=np.float32).dtype == np.float32
+    alpha = np.full(photo.shape[:2], 255, np.uint8)  # a worker's u8 layer: the uint8 result is sent as it is
+    sent = np.frombuffer(encode_layer(eight_bit, alpha, "u8"), np.uint8).reshape(*photo.shape[:2], 4)
+    assert np.array_equal(sent[:, :, :3], eight_bit) and np.array_equal(sent[:, :, 3], alpha)
 
 
 def test_progress_is_reported_in_order_and_can_abort(colorizer):
