@@ -5,10 +5,11 @@
 For the 12 Kodak photos (../shared/data/photos) and scikit-image's color samples, each made black
 and white and colorized at its own size, prints per hint setting (none; 20 hints of the photo's own
 colors at random points) the network's |Δab| on the working grid (mean, 99th percentile, max) and
-the CIEDE2000 color difference ΔE00 of the final 8-bit results (mean, 99th percentile). ΔE00 ≈ 1
-is about the smallest difference a person can see side by side. Uses the official weights if
-found, else random weights in the official layout (then the figures describe the arithmetic, not
-the trained network's colors).
+the CIEDE2000 color difference ΔE00 of the final 8-bit results (mean, 99th percentile), and how
+strong the fp32 colors are (mean |ab|). ΔE00 ≈ 1 is about the smallest difference a person can see
+side by side. Uses the official weights if found, else the tests' random weights with a path from
+the hints to the output (tests/conftest.py: activations in a useful range, hints that matter;
+then the figures describe the arithmetic, not the trained network's colors).
 """
 from __future__ import annotations
 
@@ -23,8 +24,23 @@ from PIL import Image
 from skimage import color as skcolor
 from skimage import data as skdata
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_core import PHOTO, weights_file  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+from bench_core import PHOTO  # noqa: E402
+from conftest import hint_echo_state_dict  # noqa: E402
+
+
+def weights_file(folder: Path) -> tuple[Path, str]:
+    from hintcolor.errors import WeightsError
+    from hintcolor.weights import find_weights
+
+    try:
+        return find_weights(), "official"
+    except WeightsError:
+        path = folder / "hint-echo.pth"
+        torch.save(hint_echo_state_dict(), path)
+        return path, "random with a hint path (tests/conftest.py), official layout"
 
 
 def photos() -> list[tuple[str, np.ndarray]]:
@@ -58,9 +74,9 @@ def main() -> None:
         name = str(reduced.dtype).removeprefix("torch.")
         samples = photos()
         print(f"weights: {kind}; {name} vs fp32 on {len(samples)} photos, device {args.device}\n")
-        print(f"{'hints':>6} | {'|Δab| mean':>10} {'p99':>6} {'max':>6} | {'ΔE00 mean':>9} {'p99':>6} {'max':>6}")
+        print(f"{'hints':>6} | {'fp32 |ab|':>9} | {'|Δab| mean':>10} {'p99':>6} {'max':>6} | {'ΔE00 mean':>9} {'p99':>6} {'max':>6}")
         for count in (0, 20):
-            dab, de = [], []
+            dab, de, strength = [], [], []
             for index, (_, rgb) in enumerate(samples):
                 gray = np.asarray(Image.fromarray(rgb).convert("L"))
                 hints = own_color_hints(rgb, count, index)
@@ -68,10 +84,11 @@ def main() -> None:
                 work_l = _working_l(gray, fp32.working_size(width, height), fp32.device)
                 ab32, ab16 = (c.predict_ab(work_l, hints, (width, height)) for c in (fp32, reduced))
                 dab.append((ab32 - ab16).abs().flatten().numpy())
+                strength.append(float(ab32.abs().mean()))
                 out32, out16 = (fullres.compose(fullres.lightness(gray), ab, np.uint8) for ab in (ab32, ab16))
                 de.append(skcolor.deltaE_ciede2000(skcolor.rgb2lab(out32), skcolor.rgb2lab(out16)).ravel())
             dab_all, de_all = np.concatenate(dab), np.concatenate(de)
-            print(f"{count:>6} | {dab_all.mean():>10.3f} {np.percentile(dab_all, 99):>6.2f} {dab_all.max():>6.2f} | "
+            print(f"{count:>6} | {np.mean(strength):>9.1f} | {dab_all.mean():>10.3f} {np.percentile(dab_all, 99):>6.2f} {dab_all.max():>6.2f} | "
                   f"{de_all.mean():>9.3f} {np.percentile(de_all, 99):>6.2f} {de_all.max():>6.2f}", flush=True)
 
 
