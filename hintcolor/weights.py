@@ -112,7 +112,8 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 def _layout_problems(state: dict[str, torch.Tensor]) -> str:
     """Empty string if ``state`` matches SIGGRAPH17's keys and shapes (``num_batches_tracked`` optional)."""
-    expected = {k: v.shape for k, v in SIGGRAPH17().state_dict().items()}
+    with torch.device("meta"):  # shapes only: no memory, no random initialisation
+        expected = {k: v.shape for k, v in SIGGRAPH17().state_dict().items()}
     optional = {k for k in expected if k.endswith("num_batches_tracked")}
     missing = sorted(set(expected) - set(state) - optional)
     unexpected = sorted(set(state) - set(expected))
@@ -126,9 +127,18 @@ def _layout_problems(state: dict[str, torch.Tensor]) -> str:
 
 
 def load_model(weights: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> SIGGRAPH17:
-    """Build :class:`SIGGRAPH17`, load the weights strictly, move to ``device``, set eval mode."""
-    net = SIGGRAPH17()
-    net.load_state_dict(load_state_dict(find_weights(weights)), strict=True)
+    """Build :class:`SIGGRAPH17` from the weights, loaded strictly, on ``device``, in eval mode.
+
+    The module is built without memory (meta device) and takes the file's tensors as they are:
+    no random initialisation of 34 M parameters that the weights would overwrite.
+    """
+    state = load_state_dict(find_weights(weights))
+    with torch.device("meta"):
+        net = SIGGRAPH17()
+    for key in net.state_dict():  # the official file has no BatchNorm counters; strict loading accepts that
+        if key.endswith("num_batches_tracked"):
+            state.setdefault(key, torch.zeros((), dtype=torch.long))
+    net.load_state_dict(state, strict=True, assign=True)
     return net.to(device).eval().requires_grad_(False)
 
 
