@@ -33,6 +33,7 @@ from .images import read_only_tensor
 CPU_BAND_PIXELS = 1 << 18
 GPU_BAND_PIXELS = 1 << 24
 
+#: ``progress(fraction done, stage)``, called at stage boundaries; it may raise to abort the call.
 Progress = Callable[[float, str], None]
 
 _LINEAR_OF_U8 = _srgb_to_linear(torch.arange(256, dtype=torch.float64) / 255)

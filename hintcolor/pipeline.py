@@ -13,7 +13,7 @@ import math
 import os
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, Iterable, Literal, Sequence
+from typing import Iterable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import fullres
+from .fullres import Progress
 from .color import gray_to_l, rgb_to_l
 from .errors import InputError, WeightsError
 from .hints import Hint, check_inside, encode_hints, hints_from_image
@@ -34,8 +35,6 @@ ENGINES = ("auto", "siggraph17", "propagate")
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MAX_ASPECT = 4
-#: ``progress(fraction done, stage)``, called at stage boundaries; it may raise to abort the call.
-Progress = Callable[[float, str], None]
 
 
 def working_size(width: int, height: int, short_side: int = 256, resize: Resize = "aspect") -> tuple[int, int]:
