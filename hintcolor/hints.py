@@ -185,6 +185,14 @@ def encode_hints(
     return total / count.clamp(min=1), mask
 
 
+def hint_pixels(hint: Hint, width: int, height: int) -> tuple[slice, slice]:
+    """(rows, columns) of the square a hint covers on a ``width``×``height`` image: ``size`` ×
+    ``size`` pixels (rounded, at least one) centred on its position, shifted to lie inside."""
+    x0, x1 = _patch(hint.x + 0.5, hint.size, width)
+    y0, y1 = _patch(hint.y + 0.5, hint.size, height)
+    return slice(y0, y1), slice(x0, x1)
+
+
 def _patch(center: float, side: float, limit: int) -> tuple[int, int]:
     """[start, stop) of the run of ``max(1, round(side))`` working pixels centred nearest to the
     continuous coordinate ``center``, shifted to lie inside ``0..limit``."""

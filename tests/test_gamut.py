@@ -1,0 +1,81 @@
+"""In-gamut chroma: out-of-gamut a*b* pulled onto the sRGB boundary at their L*, hue kept."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from skimage.color import rgb2lab
+
+from hintcolor import AB, Hint
+from hintcolor.gamut import in_gamut, lab_to_hex, max_chroma, most_colorful_lightness, snap_ab, snap_chroma, snap_hints
+from hintcolor.hints import rgb_to_ab
+
+GREEN = tuple(rgb_to_ab(np.array([[0.0, 1.0, 0.0]]))[0])  # #00ff00: L* 88, far too green for a dark pixel
+BLUE = tuple(rgb_to_ab(np.array([[0.0, 0.0, 1.0]]))[0])  # #0000ff: L* 32, far too blue for a bright pixel
+
+
+def _hue(ab) -> float:
+    return math.atan2(ab[1], ab[0])
+
+
+@pytest.mark.parametrize("l, ab", [(10.0, GREEN), (95.0, BLUE), (3.0, (60.0, 40.0)), (98.0, (-20.0, 90.0))])
+def test_out_of_gamut_chroma_lands_on_the_boundary_with_its_hue(l, ab):
+    assert not in_gamut(torch.tensor(l), torch.tensor(ab))
+    snapped = snap_ab(l, ab)
+    assert math.hypot(*snapped) < math.hypot(*ab)
+    assert _hue(snapped) == pytest.approx(_hue(ab), abs=1e-9)
+    # displayable: skimage converts the 8-bit color back to the same Lab, so nothing was clipped
+    rgb = np.array([int(lab_to_hex(l, snapped)[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    assert rgb2lab(rgb[None, None])[0, 0] == pytest.approx([l, *snapped], abs=1.5)
+    # on the boundary: 1 % more chroma along the same hue is out of gamut
+    l, snapped = torch.tensor(l, dtype=torch.float64), torch.tensor(snapped, dtype=torch.float64)
+    assert in_gamut(l, snapped, tolerance=0.0) and not in_gamut(l, snapped * 1.01, tolerance=0.0)
+
+
+def test_in_gamut_chroma_is_unchanged():
+    rgb = np.random.default_rng(0).random((500, 3))
+    lab = torch.from_numpy(rgb2lab(rgb[None])[0])
+    snapped = snap_chroma(lab[:, 0], lab[:, 1:])
+    assert torch.equal(snapped, lab[:, 1:])
+
+
+def test_many_points_at_once_equal_one_at_a_time():
+    l = torch.tensor([10.0, 50.0, 95.0, 0.0])
+    ab = torch.tensor([GREEN, (5.0, 5.0), BLUE, (30.0, 0.0)])
+    together = snap_chroma(l, ab)
+    for i in range(len(l)):
+        assert tuple(together[i].tolist()) == pytest.approx(snap_ab(float(l[i]), ab[i].tolist()), abs=1e-12)
+    assert together[3].norm() < 1  # at L* = 0 only black exists
+
+
+def test_max_chroma_reaches_the_primaries():
+    for rgb in ([1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1.0, 0, 1.0]):  # they lie on the boundary
+        l, a, b = rgb2lab(np.array([[rgb]]))[0, 0]
+        assert max_chroma(torch.tensor(l), torch.tensor(math.atan2(b, a))).item() == pytest.approx(math.hypot(a, b), rel=1e-3)
+
+
+def test_a_hue_ray_that_leaves_the_gamut_and_enters_it_again():
+    # near the yellow cusp, at L* 96 and hue 102°, the ray from gray is inside up to chroma ~40,
+    # outside up to ~90, inside again up to ~96: chroma 100 snaps to ~96, not to ~40
+    hue = math.radians(102)
+    l, ab = torch.tensor(96.0), torch.tensor([100 * math.cos(hue), 100 * math.sin(hue)])
+    assert not in_gamut(l, ab) and not in_gamut(l, ab * 0.65) and in_gamut(l, ab * 0.93)
+    snapped = snap_chroma(l, ab)
+    assert in_gamut(l, snapped) and 93 < snapped.norm().item() < 97
+
+
+def test_most_colorful_lightness_of_blue_is_dark_and_of_yellow_bright():
+    assert most_colorful_lightness(BLUE) < 40 < 80 < most_colorful_lightness(rgb_to_ab(np.array([[1.0, 1.0, 0.0]]))[0])
+
+
+def test_hints_are_snapped_at_the_lightness_under_them():
+    lightness = torch.full((40, 60), 50.0)
+    lightness[:, :20] = 8.0  # a dark area on the left
+    hints = [Hint(5, 20, "#00ff00", size=3), Hint(40, 20, "#00ff00", size=3), Hint(40, 5, "#8a7a6a")]
+    dark, mid, olive = snap_hints(hints, lightness)
+    assert olive is hints[2]  # in gamut at L* 50: untouched
+    assert isinstance(dark.color, AB) and _hue(dark.ab) == pytest.approx(_hue(hints[0].ab))
+    assert math.hypot(*dark.ab) < 0.3 * math.hypot(*hints[0].ab)
+    assert (dark.x, dark.y, dark.size) == (5, 20, 3)
+    assert math.hypot(*dark.ab) < math.hypot(*mid.ab) < math.hypot(*hints[1].ab)
+    assert tuple(mid.ab) == pytest.approx(snap_ab(50.0, hints[1].ab))
