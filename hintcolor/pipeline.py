@@ -19,9 +19,11 @@ from PIL import Image
 
 from .color import gray_to_l, lab_to_rgb, rgb_to_l
 from .errors import InputError, WeightsError
+from .gamut import snap_hints
 from .hints import Hint, check_inside, encode_hints, hints_from_image
 from .images import ImageLike, rgba_array, to_pil, to_pixels
 from .propagate import propagate, solve_size
+from .suggest import Suggestion, suggest_colors
 from .weights import find_weights, load_model
 
 Resize = Literal["aspect", "squash"]
@@ -95,8 +97,11 @@ class Colorizer:
     propagation of the hints, :mod:`hintcolor.propagate`; needs no weights but at least one hint),
     or ``"auto"`` (default): the network when its weights are found, else propagation, with
     ``notice`` saying so. ``work_size`` is the short side of the network's working grid and
-    ``resize`` how the photo is fitted to it (see :func:`working_size`). The model is loaded
-    here, once; each ``colorize`` call only runs the engine and the full-resolution conversion.
+    ``resize`` how the photo is fitted to it (see :func:`working_size`). ``snap_hints``
+    (default True; an attribute, may be changed between calls) pulls each hint's chroma into the
+    sRGB gamut at the photo's L* under it (:func:`hintcolor.gamut.snap_hints`), so no hint asks
+    for a color that pixel cannot show. The model is loaded here, once; each ``colorize`` call
+    only runs the engine and the full-resolution conversion.
     """
 
     def __init__(
@@ -106,6 +111,7 @@ class Colorizer:
         work_size: int = 256,
         resize: Resize = "aspect",
         engine: Engine = "auto",
+        snap_hints: bool = True,
     ) -> None:
         working_size(work_size, work_size, work_size, resize)  # validate early
         if engine not in ENGINES:
@@ -113,6 +119,7 @@ class Colorizer:
         self.device = resolve_device(device)
         self.work_size = work_size
         self.resize = resize
+        self.snap_hints = snap_hints
         self.notice: str | None = None
         self.net = None
         if engine != "propagate":
@@ -146,9 +153,8 @@ class Colorizer:
         For high bit depth (16-bit, float) work: nothing is quantised on the way.
         """
         height, width = image.shape[:2]
-        all_hints = list(hints) + self.painted_hints(hint_image, width, height)
-        check_inside(all_hints, width, height)
         full_l = _full_resolution_l(image)
+        all_hints = self.prepared_hints(hints, hint_image, full_l)
         if self.net is None:
             if not all_hints:
                 raise InputError(
@@ -158,6 +164,24 @@ class Colorizer:
             return _compose(full_l, propagate(full_l[0, 0], all_hints)[None])
         ab = self.predict_ab(_working_l(image, self.working_size(width, height)), all_hints, (width, height))
         return _compose(full_l, ab)
+
+    def suggest(
+        self, image: ImageLike, x: float, y: float, hints: Sequence[Hint] = (), k: int = 8,
+        hint_image: ImageLike | None = None,
+    ) -> list[Suggestion]:
+        """Up to ``k`` colors the network thinks likely at pixel (``x``, ``y``) of ``image``, given
+        ``hints`` / ``hint_image``, most likely first (:mod:`hintcolor.suggest`). Each has
+        ``color`` (``"#rrggbb"`` at the photo's L* there, in gamut), ``ab`` and ``probability``.
+        Needs the network: with the propagation engine it raises :class:`WeightsError`."""
+        return suggest_colors(self, image, x, y, hints, k, hint_image)
+
+    def prepared_hints(self, hints: Sequence[Hint], hint_image: ImageLike | None, full_l: torch.Tensor) -> list[Hint]:
+        """``hints`` plus the painted ones, checked to lie inside the photo (``full_l``: its L*,
+        1×1×H×W) and, with ``snap_hints``, pulled into the gamut at the L* under each."""
+        height, width = full_l.shape[-2:]
+        all_hints = list(hints) + self.painted_hints(hint_image, width, height)
+        check_inside(all_hints, width, height)
+        return snap_hints(all_hints, full_l[0, 0]) if self.snap_hints else all_hints
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The grid the engine works on: the network's working size, or propagation's solve size."""

@@ -1,0 +1,156 @@
+"""Color suggestions from the network's distribution head, with a head whose output is known
+exactly: its 1×1 conv has zero weights and a bias peaking at chosen bins, so at every point the
+distribution is softmax(bias × 0.2), whatever the photo and hints."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from skimage.color import rgb2lab
+
+from hintcolor import Colorizer, Hint, WeightsError
+from hintcolor.errors import InputError
+from hintcolor.gamut import in_gamut, snap_ab
+from hintcolor.model import AB_GRID_SIDE, NUM_AB_BINS
+from hintcolor.suggest import MIN_PROBABILITY, distribution_at, group_bins
+
+from conftest import random_state_dict
+
+PEAK = 20.0  # softmax(logit × 0.2) with logits 5·(PEAK + ln p): the peaks hold p, all other bins ~e^-20
+
+
+def bin_of(a: float, b: float) -> int:
+    """Index of the distribution bin centred on (a, b)."""
+    return int(round((a + 110) / 10)) * AB_GRID_SIDE + int(round((b + 110) / 10))
+
+
+def peak_logits(peaks: dict[tuple[float, float], float]) -> torch.Tensor:
+    """Class-head bias giving probability ``p`` at bin ``ab`` for each peak (weights zero)."""
+    bias = torch.zeros(NUM_AB_BINS)
+    for (a, b), p in peaks.items():
+        bias[bin_of(a, b)] = 5 * (PEAK + math.log(p))
+    return bias
+
+
+@pytest.fixture(scope="module")
+def head_colorizer(tmp_path_factory) -> Colorizer:
+    """Random weights in the official layout with a zero class-head weight, through the real loader."""
+    state = random_state_dict(1)
+    state["model_class.0.weight"] = torch.zeros_like(state["model_class.0.weight"])
+    state["model_class.0.bias"] = peak_logits({(0, 0): 1.0})
+    path = tmp_path_factory.mktemp("weights") / "siggraph17-peaked.pth"
+    torch.save(state, path)
+    return Colorizer(path, device="cpu", work_size=64)
+
+
+@pytest.fixture
+def peaked(head_colorizer):
+    """The head colorizer with its distribution peaking as asked, at every point."""
+    def make(peaks: dict[tuple[float, float], float]) -> Colorizer:
+        head_colorizer.net.model_class[0].bias.copy_(peak_logits(peaks))
+        head_colorizer.snap_hints = True
+        return head_colorizer
+    return make
+
+
+GRAY = np.full((96, 128), 0.47, dtype=np.float32)  # L* ≈ 50: moderate chromas are displayable
+L_GRAY = float(rgb2lab(np.full((1, 1, 3), 0.47))[0, 0, 0])
+
+
+def test_two_distant_likely_colors_are_two_suggestions_most_likely_first(peaked):
+    colorizer = peaked({(-40, 30): 0.35, (30, -40): 0.65})
+    first, second = colorizer.suggest(GRAY, 60, 40)
+    assert tuple(first.ab) == pytest.approx((30, -40), abs=1e-4) and first.probability == pytest.approx(0.65, abs=1e-4)
+    assert tuple(second.ab) == pytest.approx((-40, 30), abs=1e-4) and second.probability == pytest.approx(0.35, abs=1e-4)
+    for s in (first, second):  # the color is that chroma at the photo's L*
+        rgb = np.array([int(s.color[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+        assert rgb2lab(rgb[None, None])[0, 0] == pytest.approx([L_GRAY, *s.ab], abs=1.2)
+
+
+def test_neighbouring_bins_of_one_color_are_one_suggestion(peaked):
+    colorizer = peaked({(20, 40): 0.5, (20, 50): 0.5})
+    (only,) = colorizer.suggest(GRAY, 10, 10)
+    assert tuple(only.ab) == pytest.approx((20, 45), abs=1e-4) and only.probability == pytest.approx(1, abs=1e-4)
+
+
+def test_at_most_k_suggestions_in_order_of_probability(peaked):
+    peaks = {(-60, -60): 0.3, (60, 60): 0.25, (-60, 60): 0.2, (60, -60): 0.15, (0, 0): 0.1}
+    colorizer = peaked(peaks)
+    three = colorizer.suggest(GRAY, 5, 5, k=3)
+    expected = [snap_ab(L_GRAY, ab) for ab in list(peaks)[:3]]
+    assert np.array([s.ab for s in three]) == pytest.approx(np.array(expected), abs=1e-3)
+    assert [s.probability for s in three] == pytest.approx([0.3, 0.25, 0.2], abs=1e-4)
+    assert len(colorizer.suggest(GRAY, 5, 5)) == 5
+    with pytest.raises(InputError, match="at least 1"):
+        colorizer.suggest(GRAY, 5, 5, k=0)
+
+
+def test_suggestions_are_shown_at_the_lightness_of_the_point_and_in_gamut(peaked):
+    image = np.full((64, 64), 0.6, dtype=np.float32)
+    image[:, :32] = 0.08  # a dark left half
+    colorizer = peaked({(-80, 70): 1.0})  # a vivid green: not displayable on the dark side
+    (dark,) = colorizer.suggest(image, 10, 30)
+    (light,) = colorizer.suggest(image, 50, 30)
+    l_dark = float(rgb2lab(np.full((1, 1, 3), 0.08))[0, 0, 0])
+    assert in_gamut(torch.tensor(l_dark), torch.tensor(dark.ab))
+    assert math.hypot(*dark.ab) < 0.5 * math.hypot(-80, 70) and math.atan2(dark.ab[1], dark.ab[0]) == pytest.approx(math.atan2(70, -80))
+    rgb = np.array([int(dark.color[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    assert rgb2lab(rgb[None, None])[0, 0, 0] == pytest.approx(l_dark, abs=1.0)
+    assert dark.color != light.color and math.hypot(*light.ab) > math.hypot(*dark.ab)
+
+
+def test_hints_reach_the_network_snapped_at_their_lightness(peaked, monkeypatch):
+    colorizer = peaked({(0, 50): 1.0})
+    seen = {}
+    real = colorizer.net.distribution
+
+    def spy(l, ab, mask, temperature):
+        seen.update(ab=ab.clone(), mask=mask.clone())
+        return real(l, ab, mask, temperature)
+
+    monkeypatch.setattr(colorizer.net, "distribution", spy)
+    image = np.full((64, 64), 0.08, dtype=np.float32)  # dark: #00ff00 is far out of gamut here
+    colorizer.suggest(image, 5, 5, [Hint(40, 20, "#00ff00", 2)])
+    assert seen["mask"][0, 0, 20, 40] == 1 and seen["mask"].sum() == 4
+    hinted = seen["ab"][0, :, 20, 40].tolist()
+    l = float(rgb2lab(np.full((1, 1, 3), 0.08))[0, 0, 0])
+    assert hinted == pytest.approx(snap_ab(l, Hint(0, 0, "#00ff00").ab), abs=1e-3)
+    colorizer.snap_hints = False
+    colorizer.suggest(image, 5, 5, [Hint(40, 20, "#00ff00", 2)])
+    assert seen["ab"][0, :, 20, 40].tolist() == pytest.approx(Hint(0, 0, "#00ff00").ab, abs=1e-3)
+
+
+def test_a_point_between_head_cells_mixes_them():
+    distribution = torch.zeros(NUM_AB_BINS, 2, 2, dtype=torch.float64)
+    distribution[10, :, 0] = 1  # left column of cells
+    distribution[300, :, 1] = 1  # right column
+    # 2 head cells: an 8-pixel working grid; on a 16-pixel-wide image head cell j covers working
+    # pixel 4j, i.e. full-resolution x = 8j + 0.5; between the two cells the mass moves linearly
+    for x, right in [(0.5, 0.0), (2.5, 0.25), (4.5, 0.5), (8.5, 1.0), (15, 1.0)]:
+        p = distribution_at(distribution, x, 3, (16, 16))
+        assert p[300].item() == pytest.approx(right) and p[10].item() == pytest.approx(1 - right)
+        assert p.sum().item() == pytest.approx(1)
+
+
+def test_grouping_is_deterministic_and_flat_or_tiny_mass_suggests_nothing():
+    p = torch.full((NUM_AB_BINS,), 1e-6)
+    p[bin_of(50, 50)] = 0.5
+    p[bin_of(-50, -50)] = 0.5
+    p /= p.sum()
+    groups = group_bins(p)
+    # equally likely: the lower bin (a* first) comes first, every time
+    assert np.array([ab for ab, _ in groups]) == pytest.approx(np.array([(-50, -50), (50, 50)]), abs=1e-3)
+    assert group_bins(p) == groups
+    assert group_bins(torch.full((NUM_AB_BINS,), 1 / NUM_AB_BINS)) == []  # no color more likely than another
+    p[bin_of(0, 0)] = MIN_PROBABILITY / 2
+    assert len(group_bins(p / p.sum())) == 2  # a peak holding too little is left out
+
+
+def test_propagation_engine_cannot_suggest():
+    with pytest.raises(WeightsError, match="suggestions need the siggraph17 network weights"):
+        Colorizer(engine="propagate").suggest(GRAY, 5, 5)
+
+
+def test_point_outside_the_photo(peaked):
+    with pytest.raises(InputError, match=r"point \(128, 5\) lies outside the 128×96 image"):
+        peaked({(0, 0): 1.0}).suggest(GRAY, 128, 5)
