@@ -201,6 +201,15 @@ def _patch(center: float, side: float, limit: int) -> tuple[int, int]:
     return start, start + n
 
 
+def fit_hints(hints: Sequence[Hint], saved_size: tuple[int, int] | None, image_size: tuple[int, int]) -> list[Hint]:
+    """Hints saved for an image of ``saved_size`` (width, height; None: this image) placed on an
+    image of ``image_size``: scaled when the sizes differ (hints picked on a preview)."""
+    if not saved_size or tuple(saved_size) == tuple(image_size):
+        return list(hints)
+    sx, sy = image_size[0] / saved_size[0], image_size[1] / saved_size[1]
+    return [hint.scaled(sx, sy) for hint in hints]
+
+
 def save_hints(path: str | os.PathLike, hints: Sequence[Hint], image_size: tuple[int, int] | None = None) -> None:
     """Write hints as versioned JSON (atomically: a temporary file, then a rename)."""
     document = {

@@ -6,7 +6,7 @@ import pytest
 import torch
 from skimage.color import rgb2lab
 
-from hintcolor import AB, Hint
+from hintcolor import AB, Colorizer, Hint
 from hintcolor.gamut import in_gamut, lab_to_hex, max_chroma, most_colorful_lightness, snap_ab, snap_chroma, snap_hints
 from hintcolor.hints import rgb_to_ab
 
@@ -79,3 +79,32 @@ def test_hints_are_snapped_at_the_lightness_under_them():
     assert (dark.x, dark.y, dark.size) == (5, 20, 3)
     assert math.hypot(*dark.ab) < math.hypot(*mid.ab) < math.hypot(*hints[1].ab)
     assert tuple(mid.ab) == pytest.approx(snap_ab(50.0, hints[1].ab))
+
+
+def test_colorize_shows_a_too_vivid_hint_at_the_photo_lightness(echo_weights_file, tmp_path):
+    """A bright green dot on a dark area: snapped, the result keeps the photo's lightness there and
+    the dot's hue; as given (--no-snap-hints), clipping to sRGB changes the lightness."""
+    image = np.full((64, 64), 0.25, dtype=np.float32)  # L* ≈ 27: #00ff00 (L* 88) is far out of gamut
+    hints = [Hint(32, 32, "#00ff00", 9)]
+    l_photo = rgb2lab(np.full((1, 1, 3), 0.25))[0, 0, 0]
+    lab = {}
+    for snap in (True, False):
+        colorizer = Colorizer(echo_weights_file, device="cpu", work_size=64, snap_hints=snap)
+        lab[snap] = rgb2lab(colorizer.colorize_array(image, hints)[30:35, 30:35].astype(np.float64))
+    assert np.abs(lab[True][..., 0] - l_photo).max() < 0.5
+    mean_ab = lab[True][..., 1:].reshape(-1, 2).mean(0)  # the echo weights add a little noise per pixel
+    assert _hue(mean_ab) == pytest.approx(_hue(hints[0].ab), abs=math.radians(3))
+    assert (lab[False][..., 0] - l_photo).mean() > 1.5  # clipped: brighter than the photo
+
+
+def test_cli_no_snap_hints(echo_weights_file, tmp_path):
+    from PIL import Image
+
+    from hintcolor.cli import main
+
+    Image.new("L", (64, 64), 26).save(tmp_path / "dark.png")
+    common = ["--hint", "32,32,#00ff00,9", "--weights", str(echo_weights_file), "--work-size", "64"]
+    assert main(["colorize", str(tmp_path / "dark.png"), "-o", str(tmp_path / "snapped.png"), *common]) == 0
+    assert main(["colorize", str(tmp_path / "dark.png"), "-o", str(tmp_path / "as-given.png"), *common, "--no-snap-hints"]) == 0
+    snapped, given = (np.asarray(Image.open(tmp_path / name), dtype=int) for name in ("snapped.png", "as-given.png"))
+    assert np.abs(snapped[32, 32] - given[32, 32]).max() > 10

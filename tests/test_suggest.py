@@ -1,14 +1,18 @@
 """Color suggestions from the network's distribution head, with a head whose output is known
 exactly: its 1×1 conv has zero weights and a bias peaking at chosen bins, so at every point the
 distribution is softmax(bias × 0.2), whatever the photo and hints."""
+import json
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from skimage.color import rgb2lab
 
-from hintcolor import Colorizer, Hint, WeightsError
+from hintcolor import Colorizer, Hint, WeightsError, save_hints
+from hintcolor.cli import main
 from hintcolor.errors import InputError
 from hintcolor.gamut import in_gamut, snap_ab
 from hintcolor.model import AB_GRID_SIDE, NUM_AB_BINS
@@ -154,3 +158,52 @@ def test_propagation_engine_cannot_suggest():
 def test_point_outside_the_photo(peaked):
     with pytest.raises(InputError, match=r"point \(128, 5\) lies outside the 128×96 image"):
         peaked({(0, 0): 1.0}).suggest(GRAY, 128, 5)
+
+
+@pytest.fixture(scope="module")
+def two_peak_weights(tmp_path_factory):
+    state = random_state_dict(2)
+    state["model_class.0.weight"] = torch.zeros_like(state["model_class.0.weight"])
+    state["model_class.0.bias"] = peak_logits({(-40, 30): 0.35, (30, -40): 0.65})
+    path = tmp_path_factory.mktemp("weights") / "siggraph17-two-peaks.pth"
+    torch.save(state, path)
+    return path
+
+
+@pytest.fixture
+def gray_file(tmp_path):
+    path = tmp_path / "gray.png"
+    Image.fromarray((GRAY * 255).round().astype(np.uint8)).save(path)
+    return path
+
+
+def test_cli_lists_the_suggestions(two_peak_weights, gray_file, capsys):
+    assert main(["suggest", str(gray_file), "--at", "60,40", "--weights", str(two_peak_weights), "--work-size", "64"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == f"colors likely at (60, 40) of {gray_file}, most likely first:"
+    assert len(lines) == 3 and "65.0 %" in lines[1] and "35.0 %" in lines[2]
+    assert re.match(r"^  #[0-9a-f]{6} ", lines[1]) and "a*   30.0  b*  -40.0" in lines[1]
+
+
+def test_cli_json_and_k(two_peak_weights, gray_file, tmp_path, capsys):
+    hints = tmp_path / "hints.json"
+    save_hints(hints, [Hint(10, 10, "#2e7d32", 3)], image_size=(64, 48))  # scaled ×2 to the photo
+    args = ["suggest", str(gray_file), "--at", "60,40", "--weights", str(two_peak_weights), "--json", "--hints", str(hints)]
+    assert main(args) == 0
+    suggestions = json.loads(capsys.readouterr().out)
+    assert [s["ab"] for s in suggestions] == [[30.0, -40.0], [-40.0, 30.0]]
+    assert [s["probability"] for s in suggestions] == [0.65, 0.35]
+    assert all(set(s) == {"color", "ab", "probability"} and re.match(r"^#[0-9a-f]{6}$", s["color"]) for s in suggestions)
+    assert main([*args, "--k", "1"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+
+
+def test_cli_without_weights_says_suggestions_need_the_network(gray_file, tmp_path, monkeypatch, capsys):
+    from hintcolor import weights
+
+    monkeypatch.delenv("HINTCOLOR_WEIGHTS", raising=False)
+    monkeypatch.setattr(weights, "search_dirs", lambda: [tmp_path / "models"])
+    assert main(["suggest", str(gray_file), "--at", "5,5"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert "suggestions need the network" in captured.err and "hintcolor weights download" in captured.err
