@@ -11,7 +11,7 @@ as an L* tensor of any shape ``S`` and an ab tensor of shape ``S×2``; work is d
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -33,8 +33,7 @@ def in_gamut(l: Tensor, ab: Tensor, tolerance: float = GAMUT_TOLERANCE) -> Tenso
     """Whether (L*, a*, b*) is an sRGB color, to ``tolerance`` in linear RGB: ``l`` shape S,
     ``ab`` S×2 → bool, shape S."""
     l, ab = _points(l, ab)
-    lab = torch.cat([l[..., None], ab], dim=-1).reshape(-1, 3).T[:, None, :]  # 3×1×N, as color.py
-    rgb = lab_to_linear_rgb(lab)[:, 0, :].T.reshape(*l.shape, 3)
+    rgb = _per_point(lab_to_linear_rgb, l, ab)
     return ((rgb >= -tolerance) & (rgb <= 1 + tolerance)).all(dim=-1)
 
 
@@ -106,19 +105,30 @@ def snap_hints(hints: Sequence[Hint], lightness: Tensor) -> list[Hint]:
     ]
 
 
+def lab_to_rgb8(l: Tensor, ab: Tensor) -> Tensor:
+    """8-bit sRGB (S×3 int64, clipped, rounded) of the colors (L*, a*, b*): ``l`` shape S, ``ab`` S×2."""
+    l, ab = _points(l, ab)
+    return (_per_point(lab_to_rgb, l, ab) * 255).round().long()
+
+
 def lab_to_hex(l: float, ab: Sequence[float]) -> str:
     """``"#rrggbb"`` of the color (L*, a*, b*) (clipped to sRGB, rounded to 8 bits)."""
-    lab = torch.tensor([float(l), float(ab[0]), float(ab[1])], dtype=torch.float64).view(3, 1, 1)
-    rgb = (lab_to_rgb(lab).flatten() * 255).round().int().tolist()
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
+    return "#{:02x}{:02x}{:02x}".format(*lab_to_rgb8(torch.tensor(float(l)), torch.tensor([float(v) for v in ab])).tolist())
 
 
-def most_colorful_lightness(ab: Sequence[float]) -> float:
-    """The L* (0..100, whole numbers) at which the hue of ``ab`` reaches its largest sRGB chroma:
-    where a color of that chroma is most likely displayable (e.g. to paint a hint given as ab)."""
-    lightness = torch.arange(0.0, 101.0, dtype=torch.float64)
-    hue = torch.full_like(lightness, float(torch.atan2(torch.tensor(float(ab[1])), torch.tensor(float(ab[0])))))
-    return float(lightness[max_chroma(lightness, hue).argmax()])
+def display_lightness(ab: Tensor) -> Tensor:
+    """For each chroma (N×2), an L* (a whole number, 0..100) at which it is an sRGB color: the
+    one nearest 50. A chroma displayable at no L* gets the L* where its hue reaches farthest
+    (snap it there). For showing a chroma given without lightness, e.g. painting a hint given as ab."""
+    ab = torch.as_tensor(ab, dtype=torch.float64).reshape(-1, 2)
+    grid = torch.arange(0.0, 101.0, dtype=torch.float64)[:, None].expand(-1, len(ab))
+    inside = in_gamut(grid, ab[None].expand(len(grid), -1, -1))
+    lightness = grid[torch.where(inside, -(grid - 50).abs(), -torch.inf).argmax(dim=0), 0]
+    nowhere = ~inside.any(dim=0)
+    if nowhere.any():
+        hue = torch.atan2(ab[nowhere, 1], ab[nowhere, 0])
+        lightness[nowhere] = grid[max_chroma(grid[:, : len(hue)], hue[None]).argmax(dim=0), 0]
+    return lightness
 
 
 def _points(l: Tensor, ab: Tensor) -> tuple[Tensor, Tensor]:
@@ -126,3 +136,9 @@ def _points(l: Tensor, ab: Tensor) -> tuple[Tensor, Tensor]:
     if ab.shape != (*l.shape, 2):
         raise ValueError(f"ab must have shape {(*l.shape, 2)} for L* of shape {tuple(l.shape)}, got {tuple(ab.shape)}")
     return l, ab
+
+
+def _per_point(convert: Callable[[Tensor], Tensor], l: Tensor, ab: Tensor) -> Tensor:
+    """A :mod:`hintcolor.color` Lab conversion (channels on dim −3) applied to points: S, S×2 → S×3."""
+    lab = torch.cat([l[..., None], ab], dim=-1).reshape(-1, 3).T[:, None, :]  # 3×1×N
+    return convert(lab)[:, 0, :].T.reshape(*l.shape, 3)

@@ -210,17 +210,40 @@ def fit_hints(hints: Sequence[Hint], saved_size: tuple[int, int] | None, image_s
     return [hint.scaled(sx, sy) for hint in hints]
 
 
-def save_hints(path: str | os.PathLike, hints: Sequence[Hint], image_size: tuple[int, int] | None = None) -> None:
-    """Write hints as versioned JSON (atomically: a temporary file, then a rename)."""
-    document = {
+def hints_document(hints: Sequence[Hint], image_size: tuple[int, int] | None = None) -> dict:
+    """The hints file's JSON document (a dict ready for ``json.dumps``) for ``hints`` given in the
+    coordinates of an image of ``image_size`` (width, height; None: unknown)."""
+    return {
         "format": HINTS_FORMAT,
         "version": HINTS_VERSION,
         "image_size": list(image_size) if image_size else None,
         "hints": [hint.to_json() for hint in hints],
     }
+
+
+def read_hints_document(document: object, name: str) -> tuple[list[Hint], tuple[int, int] | None]:
+    """(hints, image_size as (width, height) or None) from a parsed hints JSON document;
+    :class:`InputError` naming ``name`` (the file it came from) if it is not one."""
+    if not isinstance(document, dict) or document.get("format") != HINTS_FORMAT:
+        raise InputError(f"{name} is not a hintcolor hints file (no \"format\": \"{HINTS_FORMAT}\")")
+    if document.get("version") != HINTS_VERSION:
+        raise InputError(
+            f"hints file {name} has version {document.get('version')!r}; this hintcolor reads version "
+            f"{HINTS_VERSION}: upgrade hintcolor"
+        )
+    try:
+        hints = [Hint.from_json(item) for item in document["hints"]]
+        size = document.get("image_size")
+        return hints, (int(size[0]), int(size[1])) if size else None
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise InputError(f"hints file {name} has a malformed hint ({type(e).__name__}: {e})") from e
+
+
+def save_hints(path: str | os.PathLike, hints: Sequence[Hint], image_size: tuple[int, int] | None = None) -> None:
+    """Write hints as versioned JSON (atomically: a temporary file, then a rename)."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(document, indent=1) + "\n")
+    temporary.write_text(json.dumps(hints_document(hints, image_size), indent=1) + "\n")
     os.replace(temporary, path)
 
 
@@ -233,16 +256,4 @@ def load_hints(path: str | os.PathLike) -> tuple[list[Hint], tuple[int, int] | N
         raise InputError(f"cannot read hints file {path}: {e.strerror or e}") from e
     except ValueError as e:
         raise InputError(f"hints file {path} is not valid JSON ({e})") from e
-    if not isinstance(document, dict) or document.get("format") != HINTS_FORMAT:
-        raise InputError(f"{path} is not a hintcolor hints file (no \"format\": \"{HINTS_FORMAT}\")")
-    if document.get("version") != HINTS_VERSION:
-        raise InputError(
-            f"hints file {path} has version {document.get('version')!r}; this hintcolor reads version "
-            f"{HINTS_VERSION}: upgrade hintcolor"
-        )
-    try:
-        hints = [Hint.from_json(item) for item in document["hints"]]
-        size = document.get("image_size")
-        return hints, (int(size[0]), int(size[1])) if size else None
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise InputError(f"hints file {path} has a malformed hint ({type(e).__name__}: {e})") from e
+    return read_hints_document(document, str(path))

@@ -7,7 +7,7 @@ import torch
 from skimage.color import rgb2lab
 
 from hintcolor import AB, Colorizer, Hint
-from hintcolor.gamut import in_gamut, lab_to_hex, max_chroma, most_colorful_lightness, snap_ab, snap_chroma, snap_hints
+from hintcolor.gamut import display_lightness, in_gamut, lab_to_hex, max_chroma, snap_ab, snap_chroma, snap_hints
 from hintcolor.hints import rgb_to_ab
 
 GREEN = tuple(rgb_to_ab(np.array([[0.0, 1.0, 0.0]]))[0])  # #00ff00: L* 88, far too green for a dark pixel
@@ -64,8 +64,15 @@ def test_a_hue_ray_that_leaves_the_gamut_and_enters_it_again():
     assert in_gamut(l, snapped) and 93 < snapped.norm().item() < 97
 
 
-def test_most_colorful_lightness_of_blue_is_dark_and_of_yellow_bright():
-    assert most_colorful_lightness(BLUE) < 40 < 80 < most_colorful_lightness(rgb_to_ab(np.array([[1.0, 1.0, 0.0]]))[0])
+def test_display_lightness_finds_where_a_chroma_exists():
+    yellow = rgb_to_ab(np.array([[1.0, 1.0, 0.0]]))[0]  # exists only very light
+    ab = torch.tensor(np.array([[0.0, 0.0], [20.0, -10.0], np.multiply(BLUE, 0.9), yellow * 0.9, [-150.0, 0.0]]))
+    l = display_lightness(ab)
+    assert l[0] == 50 and l[1] == 50  # gray and a pale color: anywhere, so mid-gray
+    assert l[2] < 40 and l[3] > 80
+    assert in_gamut(l[:4], ab[:4]).all()
+    cyan_cusp = l[4].item()  # beyond the gamut: the lightness where that hue reaches farthest
+    assert max_chroma(torch.tensor(cyan_cusp), torch.tensor(math.pi)) > max_chroma(torch.tensor([cyan_cusp - 10, cyan_cusp + 10]), torch.tensor(math.pi)).max()
 
 
 def test_hints_are_snapped_at_the_lightness_under_them():
