@@ -57,42 +57,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hintcolor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    colorize = commands.add_parser("colorize", parents=[common], help="colorize photos", description=_COLORIZE_HELP)
+    photo = _Parser(add_help=False)  # options of both commands that run the network on one photo
+    photo.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR[,SIZE]", type=_hint_arg,
+                       help="a color hint at pixel X,Y, e.g. 120,80,#2e7d32,5 (repeatable)")
+    photo.add_argument("--hints", metavar="FILE.json", help="hints saved as JSON (see README)")
+    photo.add_argument("--hint-image", metavar="PNG", help="transparent RGBA image of the photo's size with painted hints")
+    photo.add_argument("--no-snap-hints", dest="snap_hints", action="store_false",
+                       help="use hint colors as given, even where the photo is too dark or too light to show them "
+                            "(default: each hint's chroma is pulled into the displayable range at its lightness)")
+    photo.add_argument("--weights", metavar="PATH", help="siggraph17 weights file (default: see 'hintcolor weights path')")
+    photo.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    photo.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
+    photo.add_argument("--resize", choices=("aspect", "squash"), default="aspect",
+                       help="fit the photo to the working grid keeping its aspect ratio (default) or squashed square, as the released demo")
+
+    colorize = commands.add_parser("colorize", parents=[common, photo], help="colorize photos", description=_COLORIZE_HELP)
     colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="image file(s) or a folder of images")
     colorize.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
-    colorize.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR[,SIZE]", type=_hint_arg,
-                          help="a color hint at pixel X,Y, e.g. 120,80,#2e7d32,5 (repeatable)")
-    colorize.add_argument("--hints", metavar="FILE.json", help="hints saved as JSON (see README)")
-    colorize.add_argument("--hint-image", metavar="PNG", help="transparent RGBA image of the photo's size with painted hints")
-    colorize.add_argument("--weights", metavar="PATH", help="siggraph17 weights file (default: see 'hintcolor weights path')")
-    colorize.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    colorize.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
-    colorize.add_argument("--resize", choices=("aspect", "squash"), default="aspect",
-                          help="fit the photo to the working grid keeping its aspect ratio (default) or squashed square, as the released demo")
     colorize.add_argument("--engine", choices=("auto", "siggraph17", "propagate"), default="auto",
                           help="siggraph17: the network; propagate: spread the hints along edges (no weights needed, "
                                "hints required); auto (default): the network if its weights are found, else propagate")
     colorize.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
-    colorize.add_argument("--no-snap-hints", dest="snap_hints", action="store_false",
-                          help="use hint colors as given, even where the photo is too dark or too light to show them "
-                               "(default: each hint's chroma is pulled into the displayable range at its lightness)")
     colorize.set_defaults(run=_colorize)
 
-    suggest = commands.add_parser("suggest", parents=[common], help="list the colors the network thinks likely at a point",
-                                  description=_SUGGEST_HELP)
+    suggest = commands.add_parser("suggest", parents=[common, photo], description=_SUGGEST_HELP,
+                                  help="list the colors the network thinks likely at a point")
     suggest.add_argument("input", metavar="IMAGE", help="the photo")
     suggest.add_argument("--at", required=True, metavar="X,Y", type=_point_arg, help="the pixel to suggest colors for, e.g. 410,220")
-    suggest.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR[,SIZE]", type=_hint_arg,
-                         help="a color hint already chosen, e.g. 120,80,#2e7d32,5 (repeatable)")
-    suggest.add_argument("--hints", metavar="FILE.json", help="hints already chosen, saved as JSON (see README)")
-    suggest.add_argument("--hint-image", metavar="PNG", help="transparent RGBA image of the photo's size with painted hints")
     suggest.add_argument("--k", type=int, default=8, metavar="N", help="at most N suggestions (default 8)")
     suggest.add_argument("--json", action="store_true", help='print a JSON array of {"color", "ab", "probability"}, most likely first')
-    suggest.add_argument("--weights", metavar="PATH", help="siggraph17 weights file (default: see 'hintcolor weights path')")
-    suggest.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    suggest.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
-    suggest.add_argument("--resize", choices=("aspect", "squash"), default="aspect", help="as for colorize")
-    suggest.add_argument("--no-snap-hints", dest="snap_hints", action="store_false", help="as for colorize")
     suggest.set_defaults(run=_suggest)
 
     weights = commands.add_parser("weights", parents=[common], help="find, verify or download the network weights")
