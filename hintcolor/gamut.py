@@ -111,11 +111,6 @@ def lab_to_rgb8(l: Tensor, ab: Tensor) -> Tensor:
     return (_per_point(lab_to_rgb, l, ab) * 255).round().long()
 
 
-def lab_to_hex(l: float, ab: Sequence[float]) -> str:
-    """``"#rrggbb"`` of the color (L*, a*, b*) (clipped to sRGB, rounded to 8 bits)."""
-    return "#{:02x}{:02x}{:02x}".format(*lab_to_rgb8(torch.tensor(float(l)), torch.tensor([float(v) for v in ab])).tolist())
-
-
 def display_lightness(ab: Tensor) -> Tensor:
     """For each chroma (N×2), an L* (a whole number, 0..100) at which it is an sRGB color: the
     one nearest 50. A chroma displayable at no L* gets the L* where its hue reaches farthest

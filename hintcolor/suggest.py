@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from .errors import InputError, WeightsError
-from .gamut import lab_to_hex, snap_ab
+from .gamut import lab_to_rgb8, snap_chroma
 from .hints import AB, Hint, encode_hints
 from .images import ImageLike, to_pixels
 from .model import ab_bin_centers
@@ -88,7 +88,7 @@ def suggest_colors(
     work_l = _working_l(pixels, colorizer.working_size(width, height))
     probabilities = distribution_at(_distribution(colorizer, work_l, all_hints, (width, height)), x, y, (width, height))
     l = float(full_l[0, 0, round(y), round(x)])
-    return _distinct([_suggestion(l, ab, mass) for ab, mass in group_bins(probabilities)])[:k]
+    return _distinct(_suggestions(l, group_bins(probabilities)))[:k]
 
 
 @torch.inference_mode()
@@ -164,6 +164,12 @@ def _distinct(suggestions: list[Suggestion]) -> list[Suggestion]:
     return sorted(merged.values(), key=lambda s: -s.probability)
 
 
-def _suggestion(l: float, ab: AB, probability: float) -> Suggestion:
-    shown = snap_ab(l, ab)
-    return Suggestion(lab_to_hex(l, shown), shown, probability)
+def _suggestions(l: float, groups: list[tuple[AB, float]]) -> list[Suggestion]:
+    """Each group's chroma pulled into the gamut at L* ``l`` and shown at that L*."""
+    if not groups:
+        return []
+    lightness = torch.full((len(groups),), l, dtype=torch.float64)
+    shown = snap_chroma(lightness, torch.tensor([ab for ab, _ in groups], dtype=torch.float64))
+    rgb = lab_to_rgb8(lightness, shown).tolist()
+    return [Suggestion("#{:02x}{:02x}{:02x}".format(*color), AB(*ab), mass)
+            for color, ab, (_, mass) in zip(rgb, shown.tolist(), groups)]
