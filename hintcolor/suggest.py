@@ -12,9 +12,9 @@ that distribution at the point:
    modes closer than :data:`GROUP_RADIUS` to a stronger one are dropped (one color, not two),
    and each bin within :data:`GROUP_RADIUS` of a mode joins the nearest one;
 4. each group gives its peak's ab (weighted mean of the mode and its neighbours) and its
-   summed probability; the ab is
-   pulled into the sRGB gamut at the photo's own L* at the point (:mod:`hintcolor.gamut`), so
-   ``color`` is what that pixel would look like with that chroma.
+   summed probability; the ab is pulled into the sRGB gamut at the photo's own L* at the point
+   (:mod:`hintcolor.gamut`), so ``color`` is what that pixel would look like with that chroma;
+5. groups that then look alike (closer than :data:`SAME_COLOR`) are merged.
 """
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 GROUP_RADIUS = 25.0
 #: Groups holding less probability than this are not suggested (the tail of the distribution).
 MIN_PROBABILITY = 0.005
+#: Suggestions whose shown chromas are closer than this (Lab units, ΔE at one L*) are one color.
+SAME_COLOR = 5.0
 #: The demo's softmax temperature factor on the class logits.
 TEMPERATURE = 0.2
 #: The class head works at ¼ of the working grid; its cell (i, j) sits on working pixel (4i, 4j).
@@ -155,13 +157,17 @@ def group_bins(probabilities: Tensor) -> list[tuple[AB, float]]:
 
 
 def _distinct(suggestions: list[Suggestion]) -> list[Suggestion]:
-    """Suggestions that look the same at this L* (same ``color``, e.g. two chromas both pulled
-    onto the gamut boundary of a dark pixel) merged into the first, their probabilities summed."""
-    merged: dict[str, Suggestion] = {}
-    for s in suggestions:
-        first = merged.get(s.color)
-        merged[s.color] = s if first is None else Suggestion(first.color, first.ab, first.probability + s.probability)
-    return sorted(merged.values(), key=lambda s: -s.probability)
+    """Suggestions that look alike at this L* (shown chromas closer than :data:`SAME_COLOR`, e.g.
+    two chromas both pulled onto the gamut boundary of a very dark or light pixel) merged into
+    the more likely one, their probabilities summed; most likely first."""
+    kept: list[Suggestion] = []
+    for s in sorted(suggestions, key=lambda s: -s.probability):
+        alike = next((i for i, k in enumerate(kept) if math.dist(k.ab, s.ab) < SAME_COLOR), None)
+        if alike is None:
+            kept.append(s)
+        else:
+            kept[alike] = Suggestion(kept[alike].color, kept[alike].ab, kept[alike].probability + s.probability)
+    return sorted(kept, key=lambda s: -s.probability)
 
 
 def _suggestions(l: float, groups: list[tuple[AB, float]]) -> list[Suggestion]:
