@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from .color import lab_to_linear_rgb, lab_to_rgb
-from .hints import AB, Hint, hint_pixels
+from .hints import AB, Hint
 
 #: Slack in linear RGB when testing membership: the D65 white of the Lab conversion maps to 1 ± 1e-4.
 GAMUT_TOLERANCE = 1e-4
@@ -85,20 +85,14 @@ def snap_ab(l: float, ab: Sequence[float]) -> AB:
     return AB(a, b)
 
 
-def snap_hints(hints: Sequence[Hint], lightness: Tensor) -> list[Hint]:
-    """``hints`` with each chroma snapped into the gamut at the photo's L* under the hint.
-
-    ``lightness``: the photo's L* at full resolution (H×W). A hint's L* is the mean over the
-    square it covers (``size`` × ``size`` pixels around it, at least its own pixel): the
-    lightness its color will be shown at. Hints already in gamut are returned as they are;
-    snapped ones carry an explicit :class:`AB`.
-    """
+def snap_hints(hints: Sequence[Hint], lightness: Sequence[float]) -> list[Hint]:
+    """``hints`` with each chroma snapped into the gamut at its L* in ``lightness`` (one per hint:
+    the photo's L* under it). Hints already in gamut are returned as they are; snapped ones
+    carry an explicit :class:`AB`."""
     if not hints:
         return []
-    height, width = lightness.shape[-2:]
-    l = torch.stack([lightness[hint_pixels(hint, width, height)].double().mean() for hint in hints])
     ab = torch.tensor([hint.ab for hint in hints], dtype=torch.float64)
-    snapped = snap_chroma(l, ab)
+    snapped = snap_chroma(torch.tensor(lightness, dtype=torch.float64), ab)
     return [
         hint if torch.equal(new, old) else replace(hint, color=AB(*new.tolist()))
         for hint, new, old in zip(hints, snapped, ab)

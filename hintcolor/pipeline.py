@@ -20,7 +20,7 @@ from PIL import Image
 from .color import gray_to_l, lab_to_rgb, rgb_to_l
 from .errors import InputError, WeightsError
 from .gamut import snap_hints
-from .hints import Hint, check_inside, encode_hints, hints_from_image
+from .hints import Hint, check_inside, encode_hints, hint_pixels, hints_from_image
 from .images import ImageLike, rgba_array, to_pil, to_pixels
 from .propagate import propagate, solve_size
 from .suggest import Suggestion, suggest_colors
@@ -153,8 +153,8 @@ class Colorizer:
         For high bit depth (16-bit, float) work: nothing is quantised on the way.
         """
         height, width = image.shape[:2]
+        all_hints = self.prepared_hints(image, hints, hint_image)
         full_l = _full_resolution_l(image)
-        all_hints = self.prepared_hints(hints, hint_image, full_l)
         if self.net is None:
             if not all_hints:
                 raise InputError(
@@ -175,13 +175,16 @@ class Colorizer:
         Needs the network: with the propagation engine it raises :class:`WeightsError`."""
         return suggest_colors(self, image, x, y, hints, k, hint_image)
 
-    def prepared_hints(self, hints: Sequence[Hint], hint_image: ImageLike | None, full_l: torch.Tensor) -> list[Hint]:
-        """``hints`` plus the painted ones, checked to lie inside the photo (``full_l``: its L*,
-        1×1×H×W) and, with ``snap_hints``, pulled into the gamut at the L* under each."""
-        height, width = full_l.shape[-2:]
+    def prepared_hints(self, image: np.ndarray, hints: Sequence[Hint], hint_image: ImageLike | None) -> list[Hint]:
+        """``hints`` plus the painted ones, checked to lie inside ``image`` (H×W or H×W×3 float
+        sRGB) and, with ``snap_hints``, pulled into the gamut at the photo's mean L* under each
+        (over the hint's square at full resolution: what the result shows there)."""
+        height, width = image.shape[:2]
         all_hints = list(hints) + self.painted_hints(hint_image, width, height)
         check_inside(all_hints, width, height)
-        return snap_hints(all_hints, full_l[0, 0]) if self.snap_hints else all_hints
+        if not self.snap_hints:
+            return all_hints
+        return snap_hints(all_hints, [mean_lightness(image, *hint_pixels(hint, width, height)) for hint in all_hints])
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The grid the engine works on: the network's working size, or propagation's solve size."""
@@ -223,6 +226,11 @@ def _planes(image: np.ndarray) -> torch.Tensor:
 
 def _to_l(planes: torch.Tensor) -> torch.Tensor:
     return gray_to_l(planes) if planes.shape[0] == 1 else rgb_to_l(planes)
+
+
+def mean_lightness(image: np.ndarray, rows: slice, columns: slice) -> float:
+    """Mean L* of a region of an image array (H×W gray or H×W×3 sRGB, float 0..1)."""
+    return float(_to_l(_planes(image[rows, columns])).double().mean())
 
 
 def _full_resolution_l(image: np.ndarray) -> torch.Tensor:

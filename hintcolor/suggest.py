@@ -72,7 +72,7 @@ def suggest_colors(
 ) -> list[Suggestion]:
     """Up to ``k`` colors likely at pixel (``x``, ``y``) of ``image``, most likely first;
     see :meth:`hintcolor.Colorizer.suggest`."""
-    from .pipeline import _full_resolution_l, _working_l  # pipeline imports this module lazily
+    from .pipeline import _working_l, mean_lightness  # pipeline imports this module
 
     if colorizer.net is None:
         raise WeightsError(
@@ -85,11 +85,11 @@ def suggest_colors(
     height, width = pixels.shape[:2]
     if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
         raise InputError(f"point ({x:g}, {y:g}) lies outside the {width}×{height} image")
-    full_l = _full_resolution_l(pixels)
-    all_hints = colorizer.prepared_hints(hints, hint_image, full_l)
+    all_hints = colorizer.prepared_hints(pixels, hints, hint_image)
     work_l = _working_l(pixels, colorizer.working_size(width, height))
     probabilities = distribution_at(_distribution(colorizer, work_l, all_hints, (width, height)), x, y, (width, height))
-    l = float(full_l[0, 0, round(y), round(x)])
+    row, column = round(y), round(x)
+    l = mean_lightness(pixels, slice(row, row + 1), slice(column, column + 1))
     return _distinct(_suggestions(l, group_bins(probabilities)))[:k]
 
 

@@ -75,17 +75,27 @@ def test_display_lightness_finds_where_a_chroma_exists():
     assert max_chroma(torch.tensor(cyan_cusp), torch.tensor(math.pi)) > max_chroma(torch.tensor([cyan_cusp - 10, cyan_cusp + 10]), torch.tensor(math.pi)).max()
 
 
-def test_hints_are_snapped_at_the_lightness_under_them():
-    lightness = torch.full((40, 60), 50.0)
-    lightness[:, :20] = 8.0  # a dark area on the left
+def test_hints_are_snapped_at_their_lightness():
     hints = [Hint(5, 20, "#00ff00", size=3), Hint(40, 20, "#00ff00", size=3), Hint(40, 5, "#8a7a6a")]
-    dark, mid, olive = snap_hints(hints, lightness)
-    assert olive is hints[2]  # in gamut at L* 50: untouched
+    dark, mid, beige = snap_hints(hints, [8.0, 50.0, 50.0])
+    assert beige is hints[2]  # in gamut at L* 50: untouched
     assert isinstance(dark.color, AB) and _hue(dark.ab) == pytest.approx(_hue(hints[0].ab))
     assert math.hypot(*dark.ab) < 0.3 * math.hypot(*hints[0].ab)
     assert (dark.x, dark.y, dark.size) == (5, 20, 3)
     assert math.hypot(*dark.ab) < math.hypot(*mid.ab) < math.hypot(*hints[1].ab)
     assert tuple(mid.ab) == pytest.approx(snap_ab(50.0, hints[1].ab))
+
+
+def test_the_lightness_of_a_hint_is_the_mean_over_its_square(echo_weights_file, monkeypatch):
+    from hintcolor import pipeline
+
+    image = np.full((40, 60), 0.5, dtype=np.float32)
+    image[:, :20] = 0.05  # dark left part; a 4-pixel hint at x = 19.5 covers 2 dark and 2 light columns
+    seen = []
+    monkeypatch.setattr(pipeline, "snap_hints", lambda hints, lightness: seen.extend(lightness) or list(hints))
+    Colorizer(echo_weights_file, device="cpu", work_size=40).prepared_hints(image, [Hint(19.5, 10, "#00ff00", 4)], None)
+    dark, light = (rgb2lab(np.full((1, 1, 3), v))[0, 0, 0] for v in (0.05, 0.5))
+    assert seen == [pytest.approx((dark + light) / 2, abs=1e-3)]
 
 
 def test_colorize_shows_a_too_vivid_hint_at_the_photo_lightness(echo_weights_file, tmp_path):

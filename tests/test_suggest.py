@@ -103,6 +103,15 @@ def test_suggestions_are_shown_at_the_lightness_of_the_point_and_in_gamut(peaked
     assert dark.color != light.color and math.hypot(*light.ab) > math.hypot(*dark.ab)
 
 
+def test_colors_that_look_alike_at_the_point_are_one_suggestion(peaked):
+    image = np.full((64, 64), 0.02, dtype=np.float32)  # nearly black: little chroma can be shown
+    l = float(rgb2lab(np.full((1, 1, 3), 0.02))[0, 0, 0])
+    assert math.dist(snap_ab(l, (60, 60)), snap_ab(l, (80, 20))) < 5  # distinct chromas, alike here
+    (only,) = peaked({(60, 60): 0.6, (80, 20): 0.4}).suggest(image, 30, 30)
+    assert tuple(only.ab) == pytest.approx(snap_ab(l, (60, 60))) and only.probability == pytest.approx(1, abs=1e-4)
+    assert len(peaked({(60, 60): 0.6, (80, 20): 0.4}).suggest(GRAY, 30, 30)) == 2  # at mid-gray they differ
+
+
 def test_hints_reach_the_network_snapped_at_their_lightness(peaked, monkeypatch):
     colorizer = peaked({(0, 50): 1.0})
     seen = {}
