@@ -23,10 +23,11 @@ from .hints import AB, Hint
 GAMUT_TOLERANCE = 1e-4
 #: A chroma beyond every sRGB color (the most chromatic, blue-violet, is about 134).
 CHROMA_BEYOND_GAMUT = 200.0
-#: Points sampled along a hue ray before bisecting the last crossing of the gamut boundary.
-_RAY_SAMPLES = 401
-#: Bisection halvings after sampling: the boundary is found to 1e-9 of the ray's length.
-_BISECTION_STEPS = 30
+#: Points sampled along a hue ray before bisecting the last crossing of the gamut boundary (a
+#: stretch of gamut shorter than 1/32 of the ray may be missed: only at the tip of a cusp).
+_RAY_SAMPLES = 33
+#: Bisection halvings after sampling: the boundary is found to 2e-9 of the ray's length.
+_BISECTION_STEPS = 24
 
 
 def in_gamut(l: Tensor, ab: Tensor, tolerance: float = GAMUT_TOLERANCE) -> Tensor:

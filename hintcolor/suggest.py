@@ -40,8 +40,6 @@ GROUP_RADIUS = 25.0
 MIN_PROBABILITY = 0.005
 #: Suggestions whose shown chromas are closer than this (Lab units, ΔE at one L*) are one color.
 SAME_COLOR = 5.0
-#: The demo's softmax temperature factor on the class logits.
-TEMPERATURE = 0.2
 #: The class head works at ¼ of the working grid; its cell (i, j) sits on working pixel (4i, 4j).
 HEAD_STRIDE = 4
 
@@ -95,11 +93,12 @@ def suggest_colors(
 
 @torch.inference_mode()
 def _distribution(colorizer: Colorizer, work_l: Tensor, hints: list[Hint], image_size: tuple[int, int]) -> Tensor:
-    """The class head's distribution with these hints: 529×(h/4)×(w/4), float64 on the CPU."""
+    """The class head's distribution with these hints (softmax of logits × 0.2, the demo's
+    setting and :meth:`SIGGRAPH17.distribution`'s default): 529×(h/4)×(w/4), float64 on the CPU."""
     h, w = work_l.shape[-2:]
     ab, mask = encode_hints(hints, image_size, (w, h))
     to = dict(device=colorizer.device, dtype=torch.float32)
-    distribution = colorizer.net.distribution(work_l.to(**to), ab[None].to(**to), mask[None].to(**to), TEMPERATURE)
+    distribution = colorizer.net.distribution(work_l.to(**to), ab[None].to(**to), mask[None].to(**to))
     return distribution[0].double().cpu()
 
 
@@ -107,7 +106,8 @@ def distribution_at(distribution: Tensor, x: float, y: float, image_size: tuple[
     """The distribution (529×h4×w4, one image) read at full-resolution pixel (x, y) of an image
     of ``image_size`` = (width, height): bilinear between the four nearest head cells (clamped at
     the borders). Head cell (i, j) covers working pixel (4i, 4j) (the encoder keeps every other
-    pixel twice before the head; training compared it with the ground truth at ``[::4, ::4]``).
+    pixel twice before the head; colorization-pytorch trains it against the ground truth at
+    ``[::4, ::4]``).
     Returns 529 probabilities summing to 1."""
     rows, columns = distribution.shape[-2:]
     width, height = image_size

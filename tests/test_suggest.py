@@ -117,9 +117,9 @@ def test_hints_reach_the_network_snapped_at_their_lightness(peaked, monkeypatch)
     seen = {}
     real = colorizer.net.distribution
 
-    def spy(l, ab, mask, temperature):
+    def spy(l, ab, mask):
         seen.update(ab=ab.clone(), mask=mask.clone())
-        return real(l, ab, mask, temperature)
+        return real(l, ab, mask)
 
     monkeypatch.setattr(colorizer.net, "distribution", spy)
     image = np.full((64, 64), 0.08, dtype=np.float32)  # dark: #00ff00 is far out of gamut here
@@ -157,6 +157,10 @@ def test_grouping_is_deterministic_and_flat_or_tiny_mass_suggests_nothing():
     assert group_bins(torch.full((NUM_AB_BINS,), 1 / NUM_AB_BINS)) == []  # no color more likely than another
     p[bin_of(0, 0)] = MIN_PROBABILITY / 2
     assert len(group_bins(p / p.sum())) == 2  # a peak holding too little is left out
+
+
+def test_a_network_without_an_opinion_suggests_nothing(peaked):
+    assert peaked({}).suggest(GRAY, 5, 5) == []  # a flat distribution: no color more likely than another
 
 
 def test_propagation_engine_cannot_suggest():
