@@ -173,14 +173,18 @@ def test_point_outside_the_photo(peaked):
         peaked({(0, 0): 1.0}).suggest(GRAY, 128, 5)
 
 
-@pytest.fixture(scope="module")
-def two_peak_weights(tmp_path_factory):
+def head_weights_file(folder, peaks: dict[tuple[float, float], float]):
     state = random_state_dict(2)
     state["model_class.0.weight"] = torch.zeros_like(state["model_class.0.weight"])
-    state["model_class.0.bias"] = peak_logits({(-40, 30): 0.35, (30, -40): 0.65})
-    path = tmp_path_factory.mktemp("weights") / "siggraph17-two-peaks.pth"
+    state["model_class.0.bias"] = peak_logits(peaks)
+    path = folder / "siggraph17-head.pth"
     torch.save(state, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def two_peak_weights(tmp_path_factory):
+    return head_weights_file(tmp_path_factory.mktemp("weights"), {(-40, 30): 0.35, (30, -40): 0.65})
 
 
 @pytest.fixture
@@ -220,3 +224,11 @@ def test_cli_without_weights_says_suggestions_need_the_network(gray_file, tmp_pa
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
     assert "suggestions need the network" in captured.err and "hintcolor weights download" in captured.err
+
+
+def test_cli_says_when_no_color_stands_out(gray_file, tmp_path, capsys):
+    flat = head_weights_file(tmp_path, {})
+    assert main(["suggest", str(gray_file), "--at", "5,5", "--weights", str(flat), "--work-size", "64"]) == 0
+    assert capsys.readouterr().out.startswith("no color stands out at (5, 5)")
+    assert main(["suggest", str(gray_file), "--at", "5,5", "--weights", str(flat), "--work-size", "64", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
