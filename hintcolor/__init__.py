@@ -25,6 +25,8 @@ _EXPORTS = {
     "SIGGRAPH17": "model",
     "Colorizer": "pipeline",
     "working_size": "pipeline",
+    "snap_ab": "gamut",
+    "Suggestion": "suggest",
 }
 
 __all__ = [*_EXPORTS, "__version__"]
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from .hints import AB, Hint, hints_from_image, load_hints, save_hints
     from .model import SIGGRAPH17
     from .pipeline import Colorizer, working_size
+    from .gamut import snap_ab
+    from .suggest import Suggestion
 
 
 def __getattr__(name: str) -> Any:

@@ -6,14 +6,17 @@ the traceback instead.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
-from .errors import HintcolorError, InputError
+from .errors import HintcolorError, InputError, WeightsError
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from .hints import Hint
 
 # Modules beyond these (numpy, Pillow, torch) are imported where they are needed, so that --help and
@@ -56,18 +59,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hintcolor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    colorize = commands.add_parser("colorize", parents=[common], help="colorize photos", description=_COLORIZE_HELP)
+    photo = _Parser(add_help=False)  # options of both commands that run the network on one photo
+    photo.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR[,SIZE]", type=_hint_arg,
+                       help="a color hint at pixel X,Y, e.g. 120,80,#2e7d32,5 (repeatable)")
+    photo.add_argument("--hints", metavar="FILE.json", help="hints saved as JSON (see README)")
+    photo.add_argument("--hint-image", metavar="PNG", help="transparent RGBA image of the photo's size with painted hints")
+    photo.add_argument("--no-snap-hints", dest="snap_hints", action="store_false",
+                       help="use hint colors as given, even where the photo is too dark or too light to show them "
+                            "(default: each hint's chroma is pulled into the displayable range at its lightness)")
+    photo.add_argument("--weights", metavar="PATH", help="siggraph17 weights file (default: see 'hintcolor weights path')")
+    photo.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    photo.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
+    photo.add_argument("--resize", choices=("aspect", "squash"), default="aspect",
+                       help="fit the photo to the working grid keeping its aspect ratio (default) or squashed square, as the released demo")
+
+    colorize = commands.add_parser("colorize", parents=[common, photo], help="colorize photos", description=_COLORIZE_HELP)
     colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="image file(s) or a folder of images")
     colorize.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
-    colorize.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR[,SIZE]", type=_hint_arg,
-                          help="a color hint at pixel X,Y, e.g. 120,80,#2e7d32,5 (repeatable)")
-    colorize.add_argument("--hints", metavar="FILE.json", help="hints saved as JSON (see README)")
-    colorize.add_argument("--hint-image", metavar="PNG", help="transparent RGBA image of the photo's size with painted hints")
-    colorize.add_argument("--weights", metavar="PATH", help="siggraph17 weights file (default: see 'hintcolor weights path')")
-    colorize.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    colorize.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
-    colorize.add_argument("--resize", choices=("aspect", "squash"), default="aspect",
-                          help="fit the photo to the working grid keeping its aspect ratio (default) or squashed square, as the released demo")
     colorize.add_argument("--engine", choices=("auto", "siggraph17", "propagate"), default="auto",
                           help="siggraph17: the network; propagate: spread the hints along edges (no weights needed, "
                                "hints required); auto (default): the network if its weights are found, else propagate")
@@ -76,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
                                "on CUDA, fp32 elsewhere; fp16 needs a GPU")
     colorize.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     colorize.set_defaults(run=_colorize)
+
+    suggest = commands.add_parser("suggest", parents=[common, photo], description=_SUGGEST_HELP,
+                                  help="list the colors the network thinks likely at a point")
+    suggest.add_argument("input", metavar="IMAGE", help="the photo")
+    suggest.add_argument("--at", required=True, metavar="X,Y", type=_point_arg, help="the pixel to suggest colors for, e.g. 410,220")
+    suggest.add_argument("--k", type=int, default=8, metavar="N", help="at most N suggestions (default 8)")
+    suggest.add_argument("--json", action="store_true", help='print a JSON array of {"color", "ab", "probability"}, most likely first')
+    suggest.set_defaults(run=_suggest)
 
     weights = commands.add_parser("weights", parents=[common], help="find, verify or download the network weights")
     actions = weights.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -118,6 +134,21 @@ _COLORIZE_HELP = (
 )
 
 
+_SUGGEST_HELP = (
+    "List the colors the network thinks likely at pixel X,Y of the photo, given the hints chosen so far, "
+    "most likely first: each as it would look at that pixel's lightness, with its probability. "
+    "Needs the network weights."
+)
+
+
+def _point_arg(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"point {text!r} is not X,Y (e.g. 410,220)") from None
+    return x, y
+
+
 def _hint_arg(text: str) -> Hint:
     from .hints import Hint
 
@@ -141,7 +172,8 @@ def _colorize(args: argparse.Namespace) -> int:
         output.mkdir(parents=True, exist_ok=True)
     elif not output.parent.is_dir():
         raise InputError(f"output folder {output.parent} does not exist")
-    colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, args.engine, args.precision)
+    colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, args.engine, args.precision,
+                          snap_hints=args.snap_hints)
     if colorizer.notice:
         print(f"hintcolor: {colorizer.notice}", file=sys.stderr)
     if not batch:
@@ -168,19 +200,45 @@ def _colorize_batch(colorizer: object, targets: list[tuple[Path, Path]], args: a
 
 
 def _colorize_one(colorizer, src: Path, dst: Path, args: argparse.Namespace) -> None:
-    from .hints import load_hints
     from .images import carried_info, open_image, save_image
 
     image = open_image(src)
+    hints, hint_image = _given_hints(image, args)
+    save_image(colorizer.colorize(image, hints, hint_image), dst, carried_info(image))
+
+
+def _given_hints(image: Image.Image, args: argparse.Namespace) -> tuple[list[Hint], Image.Image | None]:
+    """--hint, --hints (scaled to the photo if saved for another size) and --hint-image."""
+    from .hints import fit_hints, load_hints
+    from .images import open_image
+
     hints = list(args.hint)
     if args.hints:
         saved, saved_size = load_hints(args.hints)
-        if saved_size and saved_size != image.size:
-            sx, sy = image.size[0] / saved_size[0], image.size[1] / saved_size[1]
-            saved = [hint.scaled(sx, sy) for hint in saved]
-        hints += saved
-    hint_image = open_image(args.hint_image) if args.hint_image else None
-    save_image(colorizer.colorize(image, hints, hint_image), dst, carried_info(image))
+        hints += fit_hints(saved, saved_size, image.size)
+    return hints, open_image(args.hint_image) if args.hint_image else None
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from .images import open_image
+    from .pipeline import Colorizer
+
+    image = open_image(args.input)
+    hints, hint_image = _given_hints(image, args)
+    try:
+        colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, "siggraph17", snap_hints=args.snap_hints)
+    except WeightsError as e:
+        raise WeightsError(f"color suggestions need the network: {e}") from e
+    suggestions = colorizer.suggest(image, *args.at, hints, args.k, hint_image)
+    if args.json:
+        print(json.dumps([s.to_json() for s in suggestions]))
+        return 0
+    x, y = args.at
+    print(f"colors likely at ({x:g}, {y:g}) of {args.input}, most likely first:" if suggestions
+          else f"no color stands out at ({x:g}, {y:g}) of {args.input}; paint a hint nearby and ask again")
+    for s in suggestions:
+        print(f"  {s.color}  {100 * s.probability:5.1f} %   a* {s.ab.a:6.1f}  b* {s.ab.b:6.1f}")
+    return 0
 
 
 def _expand_inputs(names: list[str]) -> list[Path]:

@@ -61,10 +61,16 @@ def gray_to_l(gray: Tensor) -> Tensor:
     return 116 * _f(_srgb_to_linear(gray)) - 16
 
 
-def lab_to_rgb(lab: Tensor) -> Tensor:
-    """Lab (``*×3×H×W``) → sRGB clipped to 0..1, as ``skimage.color.lab2rgb``."""
+def lab_to_linear_rgb(lab: Tensor) -> Tensor:
+    """Lab (``*×3×H×W``) → linear sRGB, not clipped: a channel outside 0..1 means the color lies
+    outside the sRGB gamut."""
     l, a, b = lab[..., 0:1, :, :], lab[..., 1:2, :, :], lab[..., 2:3, :, :]
     fy = (l + 16) / 116
     fx, fz = fy + a / 500, (fy - b / 200).clamp(min=0)
     xyz = torch.cat([_f_inv(fx) * _WHITE_D65[0], _f_inv(fy) * _WHITE_D65[1], _f_inv(fz) * _WHITE_D65[2]], dim=-3)
-    return _linear_to_srgb(_mix(_RGB_FROM_XYZ, xyz)).clamp(0, 1)
+    return _mix(_RGB_FROM_XYZ, xyz)
+
+
+def lab_to_rgb(lab: Tensor) -> Tensor:
+    """Lab (``*×3×H×W``) → sRGB clipped to 0..1, as ``skimage.color.lab2rgb``."""
+    return _linear_to_srgb(lab_to_linear_rgb(lab)).clamp(0, 1)

@@ -61,7 +61,7 @@ def for_each_band(height: int, width: int, device: torch.device, work: Callable[
     """
     rows = list(bands(height, width, device))
     threads = torch.get_num_threads()
-    if device.type != "cpu" or threads == 1:
+    if device.type != "cpu" or threads == 1 or len(rows) == 1:
         for band in rows:
             work(band)
             yield band

@@ -192,6 +192,14 @@ def encode_hints(
     return total / count.clamp(min=1), mask
 
 
+def hint_pixels(hint: Hint, width: int, height: int) -> tuple[slice, slice]:
+    """(rows, columns) of the square a hint covers on a ``width``×``height`` image: ``size`` ×
+    ``size`` pixels (rounded, at least one) centred on its position, shifted to lie inside."""
+    x0, x1 = _patch(hint.x + 0.5, hint.size, width)
+    y0, y1 = _patch(hint.y + 0.5, hint.size, height)
+    return slice(y0, y1), slice(x0, x1)
+
+
 def _patch(center: float, side: float, limit: int) -> tuple[int, int]:
     """[start, stop) of the run of ``max(1, round(side))`` working pixels centred nearest to the
     continuous coordinate ``center``, shifted to lie inside ``0..limit``."""
@@ -200,17 +208,49 @@ def _patch(center: float, side: float, limit: int) -> tuple[int, int]:
     return start, start + n
 
 
-def save_hints(path: str | os.PathLike, hints: Sequence[Hint], image_size: tuple[int, int] | None = None) -> None:
-    """Write hints as versioned JSON (atomically: a temporary file, then a rename)."""
-    document = {
+def fit_hints(hints: Sequence[Hint], saved_size: tuple[int, int] | None, image_size: tuple[int, int]) -> list[Hint]:
+    """Hints saved for an image of ``saved_size`` (width, height; None: this image) placed on an
+    image of ``image_size``: scaled when the sizes differ (hints picked on a preview)."""
+    if not saved_size or tuple(saved_size) == tuple(image_size):
+        return list(hints)
+    sx, sy = image_size[0] / saved_size[0], image_size[1] / saved_size[1]
+    return [hint.scaled(sx, sy) for hint in hints]
+
+
+def hints_document(hints: Sequence[Hint], image_size: tuple[int, int] | None = None) -> dict:
+    """The hints file's JSON document (a dict ready for ``json.dumps``) for ``hints`` given in the
+    coordinates of an image of ``image_size`` (width, height; None: unknown)."""
+    return {
         "format": HINTS_FORMAT,
         "version": HINTS_VERSION,
         "image_size": list(image_size) if image_size else None,
         "hints": [hint.to_json() for hint in hints],
     }
+
+
+def read_hints_document(document: object, name: str) -> tuple[list[Hint], tuple[int, int] | None]:
+    """(hints, image_size as (width, height) or None) from a parsed hints JSON document;
+    :class:`InputError` naming ``name`` (the file it came from) if it is not one."""
+    if not isinstance(document, dict) or document.get("format") != HINTS_FORMAT:
+        raise InputError(f"{name} is not a hintcolor hints file (no \"format\": \"{HINTS_FORMAT}\")")
+    if document.get("version") != HINTS_VERSION:
+        raise InputError(
+            f"hints file {name} has version {document.get('version')!r}; this hintcolor reads version "
+            f"{HINTS_VERSION}: upgrade hintcolor"
+        )
+    try:
+        hints = [Hint.from_json(item) for item in document["hints"]]
+        size = document.get("image_size")
+        return hints, (int(size[0]), int(size[1])) if size else None
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise InputError(f"hints file {name} has a malformed hint ({type(e).__name__}: {e})") from e
+
+
+def save_hints(path: str | os.PathLike, hints: Sequence[Hint], image_size: tuple[int, int] | None = None) -> None:
+    """Write hints as versioned JSON (atomically: a temporary file, then a rename)."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(document, indent=1) + "\n")
+    temporary.write_text(json.dumps(hints_document(hints, image_size), indent=1) + "\n")
     os.replace(temporary, path)
 
 
@@ -223,16 +263,4 @@ def load_hints(path: str | os.PathLike) -> tuple[list[Hint], tuple[int, int] | N
         raise InputError(f"cannot read hints file {path}: {e.strerror or e}") from e
     except ValueError as e:
         raise InputError(f"hints file {path} is not valid JSON ({e})") from e
-    if not isinstance(document, dict) or document.get("format") != HINTS_FORMAT:
-        raise InputError(f"{path} is not a hintcolor hints file (no \"format\": \"{HINTS_FORMAT}\")")
-    if document.get("version") != HINTS_VERSION:
-        raise InputError(
-            f"hints file {path} has version {document.get('version')!r}; this hintcolor reads version "
-            f"{HINTS_VERSION}: upgrade hintcolor"
-        )
-    try:
-        hints = [Hint.from_json(item) for item in document["hints"]]
-        size = document.get("image_size")
-        return hints, (int(size[0]), int(size[1])) if size else None
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise InputError(f"hints file {path} has a malformed hint ({type(e).__name__}: {e})") from e
+    return read_hints_document(document, str(path))

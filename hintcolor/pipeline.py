@@ -24,9 +24,11 @@ from . import fullres
 from .fullres import Progress
 from .color import gray_to_l, rgb_to_l
 from .errors import InputError, WeightsError
-from .hints import Hint, check_inside, encode_hints, hints_from_image
+from .gamut import snap_hints
+from .hints import Hint, check_inside, encode_hints, hint_pixels, hints_from_image
 from .images import ImageLike, read_only_tensor, rgba_array, to_pil, to_pixels, unit_float
 from .propagate import propagate, solve_size
+from .suggest import Suggestion, suggest_colors
 from .weights import find_weights, load_model
 
 Resize = Literal["aspect", "squash"]
@@ -130,8 +132,11 @@ class Colorizer:
     ``resize`` how the photo is fitted to it (see :func:`working_size`). ``precision``: what the
     network computes in (see :func:`resolve_precision`; ``dtype`` says which was chosen); the
     default ``"auto"`` uses bf16 / fp16 only where the hardware runs it natively, which changes
-    colors by far less than can be seen (README, Performance). The model is loaded here, once;
-    each ``colorize`` call only runs the engine and the full-resolution conversion.
+    colors by far less than can be seen (README, Performance). ``snap_hints`` (default True; an
+    attribute, may be changed between calls) pulls each hint's chroma into the sRGB gamut at the
+    photo's L* under it (:func:`hintcolor.gamut.snap_hints`), so no hint asks for a color that
+    pixel cannot show. The model is loaded here, once; each ``colorize`` call only runs the
+    engine and the full-resolution conversion.
     """
 
     def __init__(
@@ -142,6 +147,7 @@ class Colorizer:
         resize: Resize = "aspect",
         engine: Engine = "auto",
         precision: Precision = "auto",
+        snap_hints: bool = True,
     ) -> None:
         working_size(work_size, work_size, work_size, resize)  # validate early
         if engine not in ENGINES:
@@ -150,6 +156,7 @@ class Colorizer:
         self.dtype = resolve_precision(precision, self.device)
         self.work_size = work_size
         self.resize = resize
+        self.snap_hints = snap_hints
         self.notice: str | None = None
         self.net = None
         if engine != "propagate":
@@ -199,8 +206,7 @@ class Colorizer:
         if dtype not in (np.uint8, np.float32):
             raise InputError(f"result dtype must be uint8 or float32, not {dtype}")
         height, width = image.shape[:2]
-        all_hints = list(hints) + self.painted_hints(hint_image, width, height)
-        check_inside(all_hints, width, height)
+        all_hints = self.prepared_hints(image, hints, hint_image)
         if self.net is None and not all_hints:
             raise InputError(
                 "the propagation engine needs at least one color hint"
@@ -215,6 +221,27 @@ class Colorizer:
         _report(progress, 0.5, "engine")
         band_done = None if progress is None else (lambda done, stage: progress(0.5 + 0.5 * done, stage))
         return fullres.compose(full_l, ab, dtype, band_done)
+
+    def suggest(
+        self, image: ImageLike, x: float, y: float, hints: Sequence[Hint] = (), k: int = 8,
+        hint_image: ImageLike | None = None,
+    ) -> list[Suggestion]:
+        """Up to ``k`` colors the network thinks likely at pixel (``x``, ``y``) of ``image``, given
+        ``hints`` / ``hint_image``, most likely first (:mod:`hintcolor.suggest`). Each has
+        ``color`` (``"#rrggbb"`` at the photo's L* there, in gamut), ``ab`` and ``probability``.
+        Needs the network: with the propagation engine it raises :class:`WeightsError`."""
+        return suggest_colors(self, image, x, y, hints, k, hint_image)
+
+    def prepared_hints(self, image: np.ndarray, hints: Sequence[Hint], hint_image: ImageLike | None) -> list[Hint]:
+        """``hints`` plus the painted ones, checked to lie inside ``image`` (H×W or H×W×3 float
+        sRGB) and, with ``snap_hints``, pulled into the gamut at the photo's mean L* under each
+        (over the hint's square at full resolution: what the result shows there)."""
+        height, width = image.shape[:2]
+        all_hints = list(hints) + self.painted_hints(hint_image, width, height)
+        check_inside(all_hints, width, height)
+        if not self.snap_hints:
+            return all_hints
+        return snap_hints(all_hints, [mean_lightness(image, *hint_pixels(hint, width, height)) for hint in all_hints])
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The grid the engine works on: the network's working size, or propagation's solve size."""
@@ -261,3 +288,8 @@ def _working_l(image: np.ndarray, size: tuple[int, int], device: torch.device) -
     small = F.interpolate(planes[None], size=(size[1], size[0]), mode="bicubic", antialias=True, align_corners=False)[0]
     small = small.clamp_(0, 1)
     return (gray_to_l(small) if small.shape[0] == 1 else rgb_to_l(small))[None]
+
+
+def mean_lightness(image: np.ndarray, rows: slice, columns: slice) -> float:
+    """Mean L* of a region of an image array (H×W gray or H×W×3 sRGB; uint8, or float in 0..1)."""
+    return float(fullres.lightness(image[rows, columns]).double().mean())

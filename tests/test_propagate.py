@@ -61,7 +61,9 @@ def test_color_does_not_leak_across_a_strong_edge(no_weights):
     scene = np.hstack([dark, bright]).astype(np.uint8)
     assert scene[:, 60:64].mean() + 60 < scene[:, 64:68].mean()  # a strong edge at x = 64
     hints = [Hint(10, 48, "#c02020", size=5), Hint(117, 48, "#2040c0", size=5)]
-    lab = _lab(Colorizer(engine="propagate").colorize(scene, hints))
+    # hints as given: snapped into the gamut at the dark side's L* ≈ 12, the red keeps less than half
+    # its chroma, and the hue there would measure the snapping as much as the leak
+    lab = _lab(Colorizer(engine="propagate", snap_hints=False).colorize(scene, hints))
     hue_left = np.arctan2(lab[:, 58:63, 2], lab[:, 58:63, 1])
     hue_right = np.arctan2(lab[:, 65:70, 2], lab[:, 65:70, 1])
     red, blue = np.arctan2(*_lab([[[192, 32, 32]]])[0, 0, [2, 1]]), np.arctan2(*_lab([[[32, 64, 192]]])[0, 0, [2, 1]])
