@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Iterable, Literal, Sequence
+from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -139,12 +139,17 @@ class Colorizer:
         return to_pil(self.colorize_array(pixels.color, hints, hint_image), pixels.alpha)
 
     def colorize_array(
-        self, image: np.ndarray, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None
+        self, image: np.ndarray, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None,
+        progress: Callable[[float, str], None] | None = None,
     ) -> np.ndarray:
         """Float in, float out: ``image`` H×W gray or H×W×3 sRGB (float32, 0..1) → H×W×3 sRGB float32.
 
-        For high bit depth (16-bit, float) work: nothing is quantised on the way.
+        For high bit depth (16-bit, float) work: nothing is quantised on the way. ``progress``, if
+        given, is called as ``progress(fraction of this call done, stage now starting)`` at stage
+        boundaries (after the full-resolution L*, after the network or propagation, after each band
+        of the full-resolution result); an exception it raises abandons the call.
         """
+        report = progress or (lambda fraction, stage: None)
         height, width = image.shape[:2]
         all_hints = list(hints) + self.painted_hints(hint_image, width, height)
         check_inside(all_hints, width, height)
@@ -155,9 +160,13 @@ class Colorizer:
                     "the propagation engine needs at least one color hint"
                     + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
                 )
-            return _compose(full_l, propagate(full_l[0, 0], all_hints)[None])
-        ab = self.predict_ab(_working_l(image, self.working_size(width, height)), all_hints, (width, height))
-        return _compose(full_l, ab)
+            report(0.15, "Propagating the hints")
+            ab = propagate(full_l[0, 0], all_hints)[None]
+        else:
+            report(0.15, "Computing colors with the network")
+            ab = self.predict_ab(_working_l(image, self.working_size(width, height)), all_hints, (width, height))
+        report(0.5, "Composing the full-resolution result")
+        return _compose(full_l, ab, lambda done: report(0.5 + 0.5 * done, "Composing the full-resolution result"))
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The grid the engine works on: the network's working size, or propagation's solve size."""
@@ -216,8 +225,9 @@ def _working_l(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
     return _to_l(small[0].clamp(0, 1))[None]
 
 
-def _compose(full_l: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
-    """Upsample ab (bilinear) to the size of ``full_l``, join, convert to sRGB: H×W×3 float32."""
+def _compose(full_l: torch.Tensor, ab: torch.Tensor, band_done: Callable[[float], None] = lambda done: None) -> np.ndarray:
+    """Upsample ab (bilinear) to the size of ``full_l``, join, convert to sRGB: H×W×3 float32.
+    ``band_done(fraction of rows done)`` is called after each band."""
     height, width = full_l.shape[-2:]
     ab_full = ab if ab.shape[-2:] == (height, width) else F.interpolate(
         ab, size=(height, width), mode="bilinear", align_corners=False)
@@ -225,4 +235,5 @@ def _compose(full_l: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
     for rows in _bands(height):
         lab = torch.cat([full_l[0, :, rows], ab_full[0, :, rows]], dim=0)
         rgb[rows] = lab_to_rgb(lab).permute(1, 2, 0).numpy()
+        band_done(rows.stop / height)
     return rgb

@@ -1,44 +1,82 @@
 """The worker the GIMP plug-ins talk to: ``hintcolor serve``.
 
-It listens on 127.0.0.1 only, answers only requests carrying the per-user secret (a file only
-this user can read), keeps the model loaded between calls, and exits after ``idle_timeout``
-seconds without a request. Its address is published in ``worker.json`` in the state folder;
-the protocol is described in :mod:`hintcolor.client`.
+It listens on 127.0.0.1 only and answers only requests carrying the per-user secret (a file only
+this user can read, in a folder only this user can enter), checked before any payload byte is
+read. Each connection is served by its own thread with its own timeouts; the model is used by one
+request at a time. A client that goes away (GIMP's Cancel) is noticed between stages and its
+request abandoned; whatever a client sends, the worker logs one line and goes on serving. It
+keeps the model loaded between calls and exits after ``idle_timeout`` seconds without a request.
+Its address is published in ``worker.json`` and its log is ``worker.log``, both in the state
+folder; the protocol is described in :mod:`hintcolor.client`.
 """
 from __future__ import annotations
 
 import hmac
 import json
 import os
+import select
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
+from typing import TextIO
 
 from . import __version__
-from .client import (HOST, PROTOCOL, STATE_FILE, WorkerClient, WorkerError, read_secret, receive_message, send_message,
-                     state_dir, write_private)
-from .errors import HintcolorError
+from .client import (HOST, LOG_FILE, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
+                     read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
+from .errors import HintcolorError, InputError, WeightsError
 from .images import unit_float
-from .layers import decode_layer, encode_layer, layer_bytes, place_hint_layer
+from .layers import FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer
 
 DEFAULT_IDLE_TIMEOUT = 600.0
+#: Seconds a client may take to send a header (also between two requests on one connection).
+HEADER_TIMEOUT = 30.0
+#: Seconds a client may stay silent while its payload arrives, or not read while a reply is sent.
+TRANSFER_TIMEOUT = 30.0
+#: Connections served at once; more are closed at once.
+MAX_CONNECTIONS = 32
+#: Largest side of a layer (GIMP's own limit) and of the network's working grid.
+MAX_SIDE = 524288
+MAX_WORK_SIZE = 4096
+#: worker.log is moved to worker.log.1 when a worker starts and finds it larger than this.
+LOG_LIMIT = 1 << 20
+OPERATIONS = ("hello", "shutdown", "colorize")
+
+
+class RequestError(Exception):
+    """A request answered with an error reply: ``code`` (see hintcolor.client.MESSAGES) and one line.
+    ``close``: the connection cannot go on (the payload was not read)."""
+
+    def __init__(self, code: str, message: str, close: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.close = close
+
+
+class ClientGone(Exception):
+    """The client closed its connection (or sent something) while its request ran: abandon it."""
 
 
 class Worker:
     """One worker process: a listening socket, the secret, and the colorizers it has loaded."""
 
     def __init__(self, folder: str, weights: str | None = None, idle_timeout: float = DEFAULT_IDLE_TIMEOUT, port: int = 0):
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        self.secret = read_secret(folder).encode("ascii")  # creates / checks the private folder first
         self.folder = folder
         self.weights = weights
         self.idle_timeout = idle_timeout
-        self.secret = read_secret(folder)
+        self.log_file, self.echo = open_log(os.path.join(folder, LOG_FILE))
         self.colorizers: dict = {}
+        self.model_lock = threading.Lock()
+        self.state_lock = threading.Lock()
+        self.connections = 0
+        self.requests = 0
+        self.last_request = time.monotonic()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind((HOST, port))
-        self.listener.listen(4)
+        self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         self.running = True
 
@@ -46,24 +84,34 @@ class Worker:
     def state_path(self) -> str:
         return os.path.join(self.folder, STATE_FILE)
 
+    def log(self, text: str) -> None:
+        line = f"[{time.strftime('%H:%M:%S')}] {text}\n"
+        self.log_file.write(line)
+        if self.echo:
+            sys.stderr.write(line)
+
     def serve_forever(self) -> None:
         state = {"pid": os.getpid(), "port": self.port, "version": __version__, "protocol": PROTOCOL}
         write_private(self.state_path, json.dumps(state))
-        log(f"hintcolor worker {__version__} listening on {HOST}:{self.port} (pid {os.getpid()})")
-        self.listener.settimeout(self.idle_timeout)
+        self.log(f"hintcolor worker {__version__} listening on {HOST}:{self.port} (pid {os.getpid()})")
         try:
             while self.running:
+                idle = self._idle_for()
+                if idle >= self.idle_timeout:
+                    self.log(f"idle for {self.idle_timeout:g} s: exiting")
+                    break
+                self.listener.settimeout(min(1.0, self.idle_timeout - idle))
                 try:
                     connection, _ = self.listener.accept()
                 except socket.timeout:
-                    log(f"idle for {self.idle_timeout:g} s: exiting")
-                    break
-                with connection:
-                    self._serve_connection(connection)
+                    continue
+                self._start_connection(connection)
         finally:
             self.close()
 
     def close(self) -> None:
+        """Stop listening, withdraw worker.json, let a running colorization finish."""
+        self.running = False
         self.listener.close()
         try:
             with open(self.state_path) as f:
@@ -71,79 +119,267 @@ class Worker:
                     os.remove(self.state_path)
         except (OSError, ValueError):
             pass
+        if self.model_lock.acquire(timeout=60):
+            self.model_lock.release()
+        self.log("stopped")
+        self.log_file.close()
+
+    def _idle_for(self) -> float:
+        with self.state_lock:
+            return 0.0 if self.requests else time.monotonic() - self.last_request
+
+    def _count(self, name: str, step: int) -> int:
+        with self.state_lock:
+            setattr(self, name, getattr(self, name) + step)
+            self.last_request = time.monotonic() if name == "requests" else self.last_request
+            return getattr(self, name)
+
+    def _start_connection(self, connection: socket.socket) -> None:
+        if self._count("connections", +1) > MAX_CONNECTIONS:
+            self._count("connections", -1)
+            connection.close()
+            self.log(f"more than {MAX_CONNECTIONS} connections at once: closed a new one")
+            return
+        threading.Thread(target=self._serve_connection, args=(connection,), daemon=True).start()
 
     def _serve_connection(self, connection: socket.socket) -> None:
-        connection.settimeout(60)
-        while self.running:
-            try:
-                header, payload = receive_message(connection)
-            except (EOFError, OSError, ValueError):
-                return
-            if not hmac.compare_digest(str(header.get("token", "")), self.secret):
-                send_message(connection, {"ok": False, "error": "the hintcolor worker refused a request without its user's secret"})
-                return
-            reply, data = self._handle(header, payload)
-            send_message(connection, reply, data)
-
-    def _handle(self, header: dict, payload: bytes) -> tuple[dict, bytes]:
-        op = header.get("op")
+        """Serve the requests of one connection until it closes or misbehaves (one log line)."""
         try:
-            if op == "hello":
-                return {"ok": True, "version": __version__, "protocol": PROTOCOL, "pid": os.getpid()}, b""
-            if op == "shutdown":
-                self.running = False
-                return {"ok": True}, b""
-            if op == "colorize":
-                return self._colorize(header, payload)
-            return {"ok": False, "error": f"unknown request {op!r}"}, b""
-        except HintcolorError as e:
-            return {"ok": False, "error": str(e)}, b""
-        except Exception as e:  # keep serving; the log has the details
-            traceback.print_exc()
-            return {"ok": False, "error": f"the hintcolor worker failed ({type(e).__name__}: {e}); its log has details"}, b""
+            with connection:
+                while self.running:
+                    connection.settimeout(HEADER_TIMEOUT)
+                    if not wait_readable(connection, HEADER_TIMEOUT):
+                        self.log(f"a client said nothing for {HEADER_TIMEOUT:g} s: connection closed")
+                        return
+                    if connection.recv(1, socket.MSG_PEEK) == b"":
+                        return  # closed between requests: the normal end
+                    if not self._serve_request(connection, receive_header(connection)):
+                        return
+        except ClientGone as e:
+            self.log(f"the client went away during '{e}': request abandoned")
+        except (OSError, EOFError, ProtocolError) as e:
+            self.log(f"a connection ended badly: {type(e).__name__}: {e}")
+        finally:
+            self._count("connections", -1)
 
-    def _colorize(self, header: dict, payload: bytes) -> tuple[dict, bytes]:
+    def _serve_request(self, connection: socket.socket, header: dict) -> bool:
+        """Authenticate, check, read the payload, answer; False when the connection must close."""
+        token = header.get("token")
+        if not isinstance(token, str) or not hmac.compare_digest(token.encode("utf-8"), self.secret):
+            self.log("refused a request without this user's secret")
+            send_message(connection, {"ok": False, "code": "secret", "error": "a request without this user's secret"})
+            return False
+        self._count("requests", +1)
+        try:
+            try:
+                payload = self._receive_payload(connection, header)
+                reply, data = self._handle(header, payload, Progress(connection))
+            except RequestError as e:
+                self.log(f"{header.get('op')!r:.40} request: error: {e}")
+                reply, data = {"ok": False, "code": e.code, "error": str(e)}, b""
+                if e.close:
+                    send_message(connection, reply)
+                    return False
+            connection.settimeout(TRANSFER_TIMEOUT)
+            send_message(connection, reply, data)
+        finally:
+            self._count("requests", -1)
+        return self.running
+
+    def _receive_payload(self, connection: socket.socket, header: dict) -> bytearray:
+        expected = payload_size(header)
+        if header.get("size", 0) != expected:
+            raise RequestError("request", f"the request declares {header.get('size', 0)} bytes of pixels but its "
+                                          f"layers need {expected}", close=True)
+        connection.settimeout(TRANSFER_TIMEOUT)
+        return receive_exactly(connection, expected)
+
+    def _handle(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        op = header["op"]
+        if op == "hello":
+            return {"ok": True, "version": __version__, "protocol": PROTOCOL, "pid": os.getpid()}, b""
+        if op == "shutdown":
+            self.running = False
+            self.log("asked to exit")
+            return {"ok": True}, b""
+        try:
+            return self._colorize(header, payload, progress)
+        except (RequestError, ClientGone):
+            raise
+        except HintcolorError as e:
+            raise RequestError("input", str(e)) from None
+        except Exception as e:  # keep serving; the log has the details
+            self.log(f"colorize failed:\n{traceback.format_exc().rstrip()}")
+            raise RequestError("failed", f"{type(e).__name__}: {e}") from None
+
+    def _colorize(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
         photo, hint = header["photo"], header.get("hints")
-        options = header.get("options", {})
-        width, height, fmt = int(photo["width"]), int(photo["height"]), photo["format"]
+        width, height, fmt = photo["width"], photo["height"], photo["format"]
         photo_size = layer_bytes(width, height, fmt)
-        pixels = decode_layer(payload[:photo_size], width, height, fmt)
+        pixels = decode_layer(memoryview(payload)[:photo_size], width, height, fmt)
         hint_layer = None
         if hint:
-            raw = decode_layer(payload[photo_size:], int(hint["width"]), int(hint["height"]), "u8")
-            hint_layer = place_hint_layer(raw, (int(hint["x"]), int(hint["y"])), (width, height))
-        log(f"colorize {width}×{height} {fmt}, hint layer: {'yes' if hint else 'none'}")
+            raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
+            hint_layer = place_hint_layer(raw, (hint["x"], hint["y"]), (width, height))
+        progress(0.02, "Received the pixels")
+        options = colorize_options(header.get("options"))
+        self.log(f"colorize {width}×{height} {fmt}, hint layer: {'yes' if hint else 'none'}, {options}")
         start = time.perf_counter()
-        colorizer = self._colorizer(str(options.get("device", "auto")), str(options.get("engine", "auto")))
-        colorizer.work_size = int(options.get("work_size", 256))
-        rgb = colorizer.colorize_array(unit_float(pixels[:, :, :3]), hint_image=hint_layer)
-        log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
+        self._acquire_model(progress)
+        try:
+            colorizer = self._colorizer(options["device"], options["engine"], progress)
+            colorizer.work_size = options["work_size"]
+            if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
+                raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
+                                   "the propagation engine needs at least one color hint")
+            rgb = colorizer.colorize_array(unit_float(pixels[:, :, :3]), hint_image=hint_layer,
+                                           progress=progress.scaled(0.1, 0.9))
+        finally:
+            self.model_lock.release()
+        data = encode_layer(rgb, pixels[:, :, 3], fmt)
+        progress(0.95, "Sending the result")
+        self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device),
-                 "engine": colorizer.engine, "notice": colorizer.notice}
-        return reply, encode_layer(rgb, pixels[:, :, 3], fmt)
+                 "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
+        return reply, data
 
-    def _colorizer(self, device: str, engine: str):
+    def _acquire_model(self, progress: Progress) -> None:
+        """Wait for the model (another request may be using it), abandoning if the client goes."""
+        if self.model_lock.acquire(blocking=False):
+            return
+        progress(0.05, "Waiting for another colorization to finish")
+        while not self.model_lock.acquire(timeout=0.2):
+            progress.check()
+
+    def _colorizer(self, device: str, engine: str, progress: Progress):
         from .pipeline import Colorizer, resolve_device
 
-        key = (str(resolve_device(device)), engine)
+        try:
+            resolved = str(resolve_device(device))
+        except InputError as e:
+            raise RequestError("device", str(e)) from None
+        key = (resolved, engine)
         if key not in self.colorizers:
-            log(f"preparing the {engine} engine on {key[0]}")
-            self.colorizers[key] = Colorizer(self.weights, key[0], engine=engine)
+            progress(0.05, "Preparing the model (first run)")
+            self.log(f"preparing the {engine} engine on {resolved}")
+            try:
+                colorizer = Colorizer(self.weights, resolved, engine=engine)
+            except WeightsError as e:
+                self.log(f"weights: {e}")
+                raise RequestError("weights", "the network's weights are missing or unusable") from None
+            if colorizer.notice:
+                self.log(f"notice: {colorizer.notice}")
+            self.colorizers[key] = colorizer
         return self.colorizers[key]
 
 
-def log(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+class Progress:
+    """Reports a request's progress to its client, and notices when the client has gone."""
+
+    def __init__(self, connection: socket.socket, low: float = 0.0, high: float = 1.0):
+        self.connection, self.low, self.high = connection, low, high
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        self.check(stage)
+        try:
+            send_message(self.connection, {"progress": round(self.low + (self.high - self.low) * fraction, 3), "stage": stage})
+        except OSError:
+            raise ClientGone(stage) from None
+
+    def check(self, stage: str = "Waiting for another colorization to finish") -> None:
+        """ClientGone if the client closed the connection or sent anything (a cancel) meanwhile."""
+        if wait_readable(self.connection, 0):
+            raise ClientGone(stage)
+
+    def scaled(self, low: float, high: float) -> Progress:
+        """The same reporter, mapping 0..1 to ``low``..``high`` of this one's range."""
+        span = self.high - self.low
+        return Progress(self.connection, self.low + span * low, self.low + span * high)
+
+
+def wait_readable(connection: socket.socket, timeout: float) -> bool:
+    """True when the connection has bytes to read or was closed, within ``timeout`` seconds."""
+    return bool(select.select([connection], [], [], timeout)[0])
+
+
+def payload_size(header: dict) -> int:
+    """Bytes of payload a request needs; RequestError (close) for an unknown or absurd request.
+    Nothing is allocated here: this runs before the payload is read."""
+    op = header.get("op")
+    if op not in OPERATIONS:
+        raise RequestError("request", f"unknown request {op!r:.40}", close=True)
+    if op != "colorize":
+        return 0
+    photo = _layer_header(header.get("photo"), "photo")
+    if photo.get("format") not in FORMATS:
+        raise RequestError("request", f"photo format {photo.get('format')!r:.20} is not one of {sorted(FORMATS)}", close=True)
+    size = layer_bytes(photo["width"], photo["height"], photo["format"])
+    hints = header.get("hints")
+    if hints is not None:
+        hints = _layer_header(hints, "hint layer", offset=True)
+        size += layer_bytes(hints["width"], hints["height"], "u8")
+    return size
+
+
+def _layer_header(layer: object, name: str, offset: bool = False) -> dict:
+    if not isinstance(layer, dict):
+        raise RequestError("request", f"the {name} is not described", close=True)
+    fields = {"width": (1, MAX_SIDE), "height": (1, MAX_SIDE)}
+    if offset:
+        fields.update(x=(-MAX_SIDE, MAX_SIDE), y=(-MAX_SIDE, MAX_SIDE))
+    for field, (low, high) in fields.items():
+        value = layer.get(field)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise RequestError("request", f"the {name}'s {field} is {value!r:.20}, not a whole number from {low} to {high}",
+                               close=True)
+    if layer["width"] * layer["height"] > MAX_PIXELS:
+        raise RequestError("request", f"the {name} has {layer['width']}×{layer['height']} pixels, more than the "
+                                      f"{MAX_PIXELS // 1000000} megapixels the worker takes", close=True)
+    return layer
+
+
+def colorize_options(options: object) -> dict:
+    """The colorize request's options, checked: device, engine, work_size."""
+    from .pipeline import ENGINES
+
+    options = dict(options) if isinstance(options, dict) else {}
+    device, engine, work_size = options.get("device", "auto"), options.get("engine", "auto"), options.get("work_size", 256)
+    if not isinstance(device, str):
+        raise RequestError("request", f"device {device!r:.20} is not a name")
+    if engine not in ENGINES:
+        raise RequestError("request", f"engine {engine!r:.20} is not one of {', '.join(ENGINES)}")
+    if isinstance(work_size, bool) or not isinstance(work_size, int) or not 8 <= work_size <= MAX_WORK_SIZE:
+        raise RequestError("request", f"working size {work_size!r:.20} is not from 8 to {MAX_WORK_SIZE}")
+    return {"device": device, "engine": engine, "work_size": work_size}
+
+
+def open_log(path: str) -> tuple[TextIO, bool]:
+    """The worker's log file (moved aside first when past LOG_LIMIT), and whether lines must also go
+    to stderr (a worker started by hand; one started by the client has stderr in this file already)."""
+    try:
+        stderr_is_log = os.path.samestat(os.fstat(sys.stderr.fileno()), os.stat(path))
+    except (OSError, ValueError, AttributeError):
+        stderr_is_log = False
+    if os.path.exists(path) and os.path.getsize(path) > LOG_LIMIT:
+        os.replace(path, path + ".1")
+    log = open(path, "a", buffering=1, encoding="utf-8")
+    if stderr_is_log:
+        os.dup2(log.fileno(), sys.stderr.fileno())  # tracebacks follow into the new file
+    return log, not stderr_is_log
 
 
 def serve(folder: str | None, weights: str | None, idle_timeout: float, port: int = 0) -> int:
     """Run a worker in the foreground until idle, stopped, or interrupted."""
     folder = folder or state_dir()
-    answer = WorkerClient(folder=folder).hello()
-    if answer is not None:
-        answer[0].close()
-        raise HintcolorError(f"a hintcolor worker is already running (pid {answer[1].get('pid')}); stop it with 'hintcolor serve --stop'")
-    worker = Worker(folder, weights, idle_timeout, port)
+    try:
+        answer = WorkerClient(folder=folder).hello()
+        if answer is not None:
+            answer[0].close()
+            raise HintcolorError(f"a hintcolor worker is already running (pid {answer[1].get('pid')}); "
+                                 "stop it with 'hintcolor serve --stop'")
+        worker = Worker(folder, weights, idle_timeout, port)
+    except WorkerError as e:
+        raise HintcolorError(str(e)) from None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker.serve_forever()
     return 0
@@ -158,3 +394,4 @@ def stop(folder: str | None) -> int:
         raise HintcolorError(str(e)) from None
     print("hintcolor worker stopped")
     return 0
+
