@@ -251,6 +251,7 @@ class WorkerClient(object):
         return table.get(code, "%(error)s") % fields
 
     def _connect(self, progress, start):
+        read_secret(self.folder)  # the folder's permissions are checked before anything else
         sock = self._find_worker()
         if sock is None:
             if not start:
