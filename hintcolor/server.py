@@ -11,6 +11,7 @@ folder; the protocol is described in :mod:`hintcolor.client`.
 """
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import os
@@ -100,6 +101,9 @@ class Worker:
                 if idle >= self.idle_timeout:
                     self.log(f"idle for {self.idle_timeout:g} s: exiting")
                     break
+                if idle and not self._published():
+                    self.log(f"{STATE_FILE} no longer names this worker (another one started meanwhile): exiting")
+                    break
                 self.listener.settimeout(min(1.0, self.idle_timeout - idle))
                 try:
                     connection, _ = self.listener.accept()
@@ -113,16 +117,21 @@ class Worker:
         """Stop listening, withdraw worker.json, let a running colorization finish."""
         self.running = False
         self.listener.close()
-        try:
-            with open(self.state_path) as f:
-                if json.load(f).get("pid") == os.getpid():
-                    os.remove(self.state_path)
-        except (OSError, ValueError):
-            pass
+        if self._published():
+            with contextlib.suppress(OSError):
+                os.remove(self.state_path)
         if self.model_lock.acquire(timeout=60):
             self.model_lock.release()
         self.log("stopped")
         self.log_file.close()
+
+    def _published(self) -> bool:
+        """Whether worker.json still names this worker (clients cannot find it otherwise)."""
+        try:
+            with open(self.state_path) as f:
+                return json.load(f).get("pid") == os.getpid()
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def _idle_for(self) -> float:
         with self.state_lock:

@@ -185,3 +185,153 @@ def test_serve_command_refuses_a_second_worker_and_stops_the_first(worker, tmp_p
     assert stop.returncode == 0 and "stopped" in stop.stdout
     time.sleep(0.5)
     assert WorkerClient(folder=worker.folder).hello() is None
+
+
+def test_the_worker_logs_to_its_state_folder_even_when_started_by_hand(worker):
+    with open(os.path.join(worker.folder, "worker.log")) as f:
+        assert "listening on 127.0.0.1" in f.read()
+
+
+def test_idle_exit_counts_requests_not_open_connections(tmp_path, weights_file):
+    worker = Worker(str(tmp_path / "state"), str(weights_file), idle_timeout=0.5)
+    thread = threading.Thread(target=worker.serve_forever, daemon=True)
+    thread.start()
+    with socket.create_connection(("127.0.0.1", worker.port)):  # a silent connection does not keep it up
+        thread.join(10)
+        assert not thread.is_alive()
+
+
+def test_a_worker_of_another_version_is_asked_to_exit_and_replaced(worker, tmp_path, weights_file, monkeypatch):
+    import hintcolor.server
+
+    monkeypatch.setattr(hintcolor.server, "__version__", "0.0.1")
+    with pytest.raises(WorkerError, match=r"version 0\.0\.1 but this plug-in is .*: stop it .*hintcolor serve --stop"):
+        WorkerClient(folder=worker.folder, version=__version__).request({"op": "hello"})  # started by hand: say so
+    client = _spawning_client(tmp_path, weights_file)
+    client.request({"op": "hello"})
+    sock, reply = client.hello()
+    sock.close()
+    assert reply["version"] == __version__ and reply["pid"] != os.getpid()
+    assert "asked to exit" in open(client.log_path).read()
+
+
+def _publish(folder, port):
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    with open(os.path.join(folder, "worker.json"), "w") as f:
+        json.dump({"pid": 999999, "port": port, "version": __version__, "protocol": PROTOCOL}, f)
+
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_stale_worker_json_is_one_line_for_a_worker_started_by_hand(tmp_path):
+    folder = str(tmp_path / "state")
+    port = _closed_port()
+    _publish(folder, port)
+    with pytest.raises(WorkerError, match=rf"no hintcolor worker answers \(nothing listens on port {port}; worker.json is left "
+                                          rf"from one that stopped\): start it again with 'hintcolor serve --state-dir"):
+        WorkerClient(folder=folder).request({"op": "hello"})
+
+
+@pytest.fixture
+def foreign_port():
+    """A program on a port that is not a hintcolor worker: it answers like a web server, or not at all."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    behaviour = {"answer": b"HTTP/1.1 400 Bad Request\r\n\r\n"}
+    connections, done = [], threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                continue
+            connections.append(connection)
+            if behaviour["answer"]:
+                connection.sendall(behaviour["answer"])
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], behaviour
+    done.set()
+    thread.join(5)
+    for connection in connections:
+        connection.close()
+    listener.close()
+
+
+def test_a_port_now_used_by_another_program_does_not_hang_the_client(tmp_path, weights_file, foreign_port):
+    port, behaviour = foreign_port
+    folder = str(tmp_path / "state")
+    _publish(folder, port)
+    behaviour["answer"] = None  # silent: the hello times out
+    start = time.monotonic()
+    with pytest.raises(WorkerError, match=rf"port {port} is used by a program that does not answer as a hintcolor worker"):
+        WorkerClient(folder=folder).request({"op": "hello"})
+    assert time.monotonic() - start < 30
+    behaviour["answer"] = b"HTTP/1.1 400 Bad Request\r\n\r\n"
+    client = _spawning_client(tmp_path, weights_file)  # the plug-in starts a worker of its own
+    client.request({"op": "hello"})
+    assert client.hello()[1]["ok"]
+    assert f"port {port} is used by a program that does not speak the hintcolor protocol" in open(client.log_path).read()
+    client.request({"op": "shutdown"}, start=False)
+
+
+def test_a_worker_that_cannot_start_is_reported_at_once(tmp_path):
+    client = WorkerClient(python=sys.executable, folder=str(tmp_path / "state"), serve_args=["--idle-timeout", "soon"])
+    start = time.monotonic()
+    with pytest.raises(WorkerError, match=r"stopped as it started \(status 2\); details are in its log, .*worker\.log"):
+        client.request({"op": "hello"})
+    assert time.monotonic() - start < 60
+    assert "invalid float value" in open(client.log_path).read()
+
+
+def test_a_missing_python_is_explained_for_a_sandboxed_gimp(tmp_path):
+    client = WorkerClient(python=str(tmp_path / "no-venv" / "python"), folder=str(tmp_path / "state"))
+    with pytest.raises(WorkerError, match=r"cannot be found from here to start one: start 'hintcolor serve --state-dir"):
+        client.request({"op": "hello"})
+
+
+def test_library_errors_and_notices_reach_gimp_in_its_words(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("HINTCOLOR_WEIGHTS", str(tmp_path / "nowhere" / "siggraph17.pth"))
+    worker = Worker(str(tmp_path / "state"), None, idle_timeout=60)
+    threading.Thread(target=worker.serve_forever, daemon=True).start()
+    client = WorkerClient(folder=worker.folder)
+    photo = _photo_rgba(64, 48)
+    hints = np.zeros((48, 64, 4), np.uint8)
+    hints[20:23, 30:33] = (200, 40, 40, 255)
+    reply, _ = _colorize(client, photo, hints)
+    assert reply["engine"] == "propagate"
+    assert reply["notice"].startswith("the network's weights are not installed, so colors come only from your hints")
+    assert "nowhere" not in reply["notice"]
+    assert "nowhere" in open(client.log_path).read()  # the long form, for whoever reads the log
+    with pytest.raises(WorkerError, match=r"^without the network's weights, colors come only from your hints: paint dots"):
+        _colorize(client, photo)
+    header = {"op": "colorize", "photo": {"width": 64, "height": 48, "format": "u8"}, "hints": None,
+              "options": {"engine": "siggraph17"}}
+    with pytest.raises(WorkerError, match=r"^the network's weights are not installed for the worker: choose Engine: Propagate"):
+        client.request(header, photo.tobytes())
+    if not (torch.cuda.is_available() or torch.backends.mps.is_available()):
+        header["options"] = {"device": "gpu"}
+        with pytest.raises(WorkerError) as error:
+            client.request(header, photo.tobytes())
+        assert str(error.value) == "the GPU is not available on this machine: choose Device: Automatic or CPU"
+    client.request({"op": "shutdown"})
+
+
+def test_a_worker_no_longer_named_in_worker_json_exits(tmp_path, weights_file):
+    """Two plug-in calls that both started a worker: the one clients cannot find goes away."""
+    worker = Worker(str(tmp_path / "state"), str(weights_file), idle_timeout=60)
+    thread = threading.Thread(target=worker.serve_forever, daemon=True)
+    thread.start()
+    while not os.path.exists(worker.state_path):
+        time.sleep(0.01)
+    _publish(worker.folder, _closed_port())  # another worker's address
+    thread.join(10)
+    assert not thread.is_alive()
+    assert "no longer names this worker" in open(os.path.join(worker.folder, "worker.log")).read()
