@@ -284,6 +284,7 @@ class WorkerClient(object):
             sock = socket.create_connection((HOST, port), timeout=HELLO_TIMEOUT)
         except socket.error:
             raise _NoWorker("nothing listens on port %d" % port)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # progress messages are small
         try:
             send_message(sock, {"op": "hello", "token": read_secret(self.folder), "protocol": PROTOCOL})
             return sock, receive_message(sock, max_size=0)[0]

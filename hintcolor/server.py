@@ -109,6 +109,7 @@ class Worker:
                     connection, _ = self.listener.accept()
                 except socket.timeout:
                     continue
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # progress messages are small
                 self._start_connection(connection)
         finally:
             self.close()
