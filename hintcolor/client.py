@@ -192,6 +192,13 @@ def receive_exactly(sock, count):
     return buffer
 
 
+class _Fields(dict):
+    """Fields of a message; one the reply lacks reads as "?"."""
+
+    def __missing__(self, key):
+        return "?"
+
+
 class _NoWorker(Exception):
     """worker.json names a port where no hintcolor worker answers (the message says what answered)."""
 
@@ -246,7 +253,7 @@ class WorkerClient(object):
         return self._phrase(MESSAGES, reply.get("code"), reply)
 
     def _phrase(self, table, code, reply):
-        fields = dict(reply, log=self.log_path)
+        fields = _Fields(reply, log=self.log_path)
         fields.setdefault("error", "no reason given")
         return table.get(code, "%(error)s") % fields
 

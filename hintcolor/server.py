@@ -390,6 +390,8 @@ def serve(folder: str | None, weights: str | None, idle_timeout: float, port: in
         worker = Worker(folder, weights, idle_timeout, port)
     except WorkerError as e:
         raise HintcolorError(str(e)) from None
+    except OSError as e:
+        raise HintcolorError(f"cannot listen on {HOST}:{port} ({e.strerror}): choose another --port, or leave it out") from None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker.serve_forever()
     return 0

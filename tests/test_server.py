@@ -335,3 +335,12 @@ def test_a_worker_no_longer_named_in_worker_json_exits(tmp_path, weights_file):
     thread.join(10)
     assert not thread.is_alive()
     assert "no longer names this worker" in open(os.path.join(worker.folder, "worker.log")).read()
+
+
+def test_a_refused_secret_names_the_worker_to_end(worker):
+    with open(os.path.join(worker.folder, "secret"), "w") as f:  # the secret changed after the worker started
+        f.write("0" * 64)
+    with pytest.raises(WorkerError, match=rf"refused this plug-in's secret .*end the worker process \(pid {os.getpid()}\)"):
+        WorkerClient(folder=worker.folder).request({"op": "hello"})
+    with open(os.path.join(worker.folder, "secret"), "w") as f:
+        f.write(worker.secret.decode())
