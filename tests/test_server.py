@@ -19,16 +19,26 @@ from hintcolor.client import PROTOCOL, WorkerClient, WorkerError, receive_messag
 from hintcolor.layers import place_hint_layer
 from hintcolor.server import Worker
 
+from waiting import wait_for
+
+
+
+def _serve_in_thread(worker):
+    """Run ``worker`` in a thread; returns the thread once worker.json is published."""
+    thread = threading.Thread(target=worker.serve_forever, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not os.path.exists(worker.state_path):
+        assert time.monotonic() < deadline and thread.is_alive(), "the worker did not start"
+        time.sleep(0.01)
+    return thread
 
 
 @pytest.fixture
 def worker(tmp_path, weights_file):
     """A worker serving in a thread (state folder tmp_path/state)."""
     worker = Worker(str(tmp_path / "state"), str(weights_file), idle_timeout=60)
-    thread = threading.Thread(target=worker.serve_forever, daemon=True)
-    thread.start()
-    while not os.path.exists(worker.state_path):
-        time.sleep(0.01)
+    thread = _serve_in_thread(worker)
     yield worker
     try:
         WorkerClient(folder=worker.folder).request({"op": "shutdown"}, start=False)
@@ -43,7 +53,7 @@ def _photo_rgba(width=192, height=128):
     return np.dstack([gray, gray, gray, alpha])
 
 
-def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8"):
+def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8", progress=None):
     height, width = photo.shape[:2]
     header = {"op": "colorize", "photo": {"width": width, "height": height, "format": fmt}, "hints": None,
               "options": {"device": "cpu", "work_size": 64}}
@@ -51,7 +61,7 @@ def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8"):
     if hints is not None:
         header["hints"] = {"width": hints.shape[1], "height": hints.shape[0], "x": offset[0], "y": offset[1]}
         payload.append(hints.tobytes())
-    reply, data = client.request(header, payload)
+    reply, data = client.request(header, payload, progress=progress)
     dtype = np.uint8 if fmt == "u8" else np.float32
     return reply, np.frombuffer(data, dtype).reshape(height, width, 4)
 
@@ -156,7 +166,7 @@ def test_client_starts_a_worker_and_restarts_a_crashed_one(tmp_path, weights_fil
     assert "Starting the hintcolor worker" in steps
     first = client.hello()[1]["pid"]
     os.kill(first, signal.SIGKILL)  # crash: worker.json stays behind, stale
-    time.sleep(0.2)
+    wait_for(lambda: client.hello() is None, 10, "the killed worker's port to close")
     client.request({"op": "hello"})
     second = client.hello()[1]["pid"]
     assert second != first
@@ -169,10 +179,8 @@ def test_worker_killed_mid_request_is_reported_with_its_log(tmp_path, weights_fi
     client.request({"op": "hello"})
     pid = client.hello()[1]["pid"]
     photo = np.zeros((3000, 4000, 4), np.uint8)
-    killer = threading.Timer(0.3, os.kill, (pid, signal.SIGKILL))
-    killer.start()
     with pytest.raises(WorkerError, match=r"stopped during the request.*worker\.log"):
-        _colorize(client, photo)
+        _colorize(client, photo, progress=lambda fraction, stage: os.kill(pid, signal.SIGKILL))
 
 
 def test_serve_command_refuses_a_second_worker_and_stops_the_first(worker, tmp_path):
@@ -183,8 +191,7 @@ def test_serve_command_refuses_a_second_worker_and_stops_the_first(worker, tmp_p
     stop = subprocess.run([sys.executable, "-m", "hintcolor", "serve", "--stop", "--state-dir", worker.folder],
                           capture_output=True, text=True, timeout=60)
     assert stop.returncode == 0 and "stopped" in stop.stdout
-    time.sleep(0.5)
-    assert WorkerClient(folder=worker.folder).hello() is None
+    wait_for(lambda: WorkerClient(folder=worker.folder).hello() is None, 10, "the worker to stop")
 
 
 def test_the_worker_logs_to_its_state_folder_even_when_started_by_hand(worker):
@@ -300,7 +307,7 @@ def test_library_errors_and_notices_reach_gimp_in_its_words(tmp_path, monkeypatc
 
     monkeypatch.setenv("HINTCOLOR_WEIGHTS", str(tmp_path / "nowhere" / "siggraph17.pth"))
     worker = Worker(str(tmp_path / "state"), None, idle_timeout=60)
-    threading.Thread(target=worker.serve_forever, daemon=True).start()
+    _serve_in_thread(worker)
     client = WorkerClient(folder=worker.folder)
     photo = _photo_rgba(64, 48)
     hints = np.zeros((48, 64, 4), np.uint8)
@@ -327,10 +334,7 @@ def test_library_errors_and_notices_reach_gimp_in_its_words(tmp_path, monkeypatc
 def test_a_worker_no_longer_named_in_worker_json_exits(tmp_path, weights_file):
     """Two plug-in calls that both started a worker: the one clients cannot find goes away."""
     worker = Worker(str(tmp_path / "state"), str(weights_file), idle_timeout=60)
-    thread = threading.Thread(target=worker.serve_forever, daemon=True)
-    thread.start()
-    while not os.path.exists(worker.state_path):
-        time.sleep(0.01)
+    thread = _serve_in_thread(worker)
     _publish(worker.folder, _closed_port())  # another worker's address
     thread.join(10)
     assert not thread.is_alive()

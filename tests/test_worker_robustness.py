@@ -20,18 +20,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hintcolor.client import MESSAGES, PROTOCOL, WorkerClient, WorkerError, read_secret, receive_message, send_message
 from hintcolor.server import HEADER_TIMEOUT
 
+from waiting import wait_for
+
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def wait_for(condition, timeout: float, what: str):
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 class RunningWorker:
