@@ -19,8 +19,10 @@ and 95th percentile latency (request sent → reply received, ms) per photo size
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -92,8 +94,8 @@ def clumsy_clients(port: int, secret: str, round_: int) -> None:
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"\x00\x00\x00\x05{oops" + bytes(100))
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        send_message(sock, dict(header, token=secret, size=sum(map(len, payload))))
-        sock.sendall(payload[0][: len(payload[0]) // 2])
+        encoded = json.dumps(dict(header, token=secret, size=sum(map(len, payload)))).encode()
+        sock.sendall(struct.pack(">I", len(encoded)) + encoded + payload[0][: len(payload[0]) // 2])
     with socket.create_connection(("127.0.0.1", port)) as sock:
         send_message(sock, dict(header, token=secret), payload)
         receive_message(sock)
@@ -113,7 +115,7 @@ def main() -> None:
         sock, hello = client.hello()
         sock.close()
         pid, secret = hello["pid"], read_secret(client.folder)
-        port = int(__import__("json").loads((Path(client.folder) / "worker.json").read_text())["port"])
+        port = int(json.loads((Path(client.folder) / "worker.json").read_text())["port"])
         latencies: dict[tuple[int, int], list[float]] = {}
         failures, memory = [], {}
         for index in range(args.requests):

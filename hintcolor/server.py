@@ -87,7 +87,8 @@ class Worker:
 
     def log(self, text: str) -> None:
         line = f"[{time.strftime('%H:%M:%S')}] {text}\n"
-        self.log_file.write(line)
+        with contextlib.suppress(ValueError):  # a connection thread may outlive close()
+            self.log_file.write(line)
         if self.echo:
             sys.stderr.write(line)
 
@@ -138,15 +139,23 @@ class Worker:
         with self.state_lock:
             return 0.0 if self.requests else time.monotonic() - self.last_request
 
-    def _count(self, name: str, step: int) -> int:
+    @contextlib.contextmanager
+    def _request(self):
+        """Counts a request in progress: the idle timer starts again when none is left."""
         with self.state_lock:
-            setattr(self, name, getattr(self, name) + step)
-            self.last_request = time.monotonic() if name == "requests" else self.last_request
-            return getattr(self, name)
+            self.requests += 1
+        try:
+            yield
+        finally:
+            with self.state_lock:
+                self.requests -= 1
+                self.last_request = time.monotonic()
 
     def _start_connection(self, connection: socket.socket) -> None:
-        if self._count("connections", +1) > MAX_CONNECTIONS:
-            self._count("connections", -1)
+        with self.state_lock:
+            accepted = self.connections < MAX_CONNECTIONS
+            self.connections += accepted
+        if not accepted:
             connection.close()
             self.log(f"more than {MAX_CONNECTIONS} connections at once: closed a new one")
             return
@@ -170,7 +179,8 @@ class Worker:
         except (OSError, EOFError, ProtocolError) as e:
             self.log(f"a connection ended badly: {type(e).__name__}: {e}")
         finally:
-            self._count("connections", -1)
+            with self.state_lock:
+                self.connections -= 1
 
     def _serve_request(self, connection: socket.socket, header: dict) -> bool:
         """Authenticate, check, read the payload, answer; False when the connection must close."""
@@ -179,8 +189,7 @@ class Worker:
             self.log("refused a request without this user's secret")
             send_message(connection, {"ok": False, "code": "secret", "error": "a request without this user's secret"})
             return False
-        self._count("requests", +1)
-        try:
+        with self._request():
             try:
                 payload = self._receive_payload(connection, header)
                 reply, data = self._handle(header, payload, Progress(connection))
@@ -192,8 +201,6 @@ class Worker:
                     return False
             connection.settimeout(TRANSFER_TIMEOUT)
             send_message(connection, reply, data)
-        finally:
-            self._count("requests", -1)
         return self.running
 
     def _receive_payload(self, connection: socket.socket, header: dict) -> bytearray:
