@@ -238,8 +238,9 @@ class WorkerClient(object):
                     progress(float(reply["progress"]), reply.get("stage", ""))
                 reply, data = receive_message(sock)
         except (socket.error, EOFError, ProtocolError) as e:
-            raise WorkerError("the hintcolor worker stopped during the request (%s); details are in its log, %s"
-                              % (e, self.log_path))
+            self._note("the connection broke during a request: %s: %s" % (type(e).__name__, e))
+            raise WorkerError("the hintcolor worker stopped during the request; details are in its log, %s"
+                              % self.log_path)
         finally:
             sock.close()
         if not reply.get("ok"):
