@@ -22,7 +22,8 @@ big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (
   (no payload), then the reply: ``{"ok": true, ...}`` with the result's RGBA pixels as payload,
   or ``{"ok": false, "code": ..., "error": "one line"}``. ``code`` names what went wrong
   (:data:`MESSAGES`); a reply may carry ``notice``, a code of :data:`NOTICES`.
-- Closing the connection cancels the request: the worker notices between stages, abandons it
+- Closing the connection cancels the request (so does sending anything while it runs, e.g.
+  ``{"op": "cancel"}``): the worker notices between stages, abandons it, closes the connection
   and goes on serving others.
 """
 from __future__ import absolute_import, division, print_function

@@ -343,3 +343,14 @@ def test_a_folder_other_users_can_open_is_refused(tmp_path, weights_file):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "chmod 700" in result.stderr and "Traceback" not in result.stderr
     assert not (folder / "secret").exists()
+
+
+def test_an_explicit_cancel_message_abandons_the_request(running):
+    image = photo(1200, 900, 8)
+    with running.connect() as sock:
+        send_message(sock, dict(colorize_header(1200, 900, hints=None), token=running.secret), image.tobytes())
+        assert receive_message(sock)[0]["stage"] == "Received the pixels"
+        send_message(sock, {"op": "cancel", "token": running.secret})
+        wait_for(lambda: "request abandoned" in running.log_text().rsplit("colorize 1200×900", 1)[-1], 30,
+                 "the worker to abandon the request")
+    assert running.alive()
