@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 import binascii
 import json
+import numbers
 import os
 import socket
 import struct
@@ -158,7 +159,7 @@ def receive_header(sock):
 
 
 def parse_header(data):
-    """A header's bytes → dict; ProtocolError unless a JSON object with a valid ``size``."""
+    """A header's bytes to a dict; ProtocolError unless a JSON object with a valid ``size``."""
     try:
         header = json.loads(bytes(data).decode("utf-8"))
     except ValueError:  # includes UnicodeDecodeError
@@ -166,7 +167,7 @@ def parse_header(data):
     if not isinstance(header, dict):
         raise ProtocolError("a header that is not a JSON object")
     size = header.get("size", 0)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0:  # Python 2: int or long
         raise ProtocolError("a header with size %r" % (size,))
     return header
 

@@ -1,6 +1,8 @@
 """The worker and its client, without GIMP: protocol, secret, layers, idle exit, restart, crashes."""
+import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -136,6 +138,48 @@ def test_client_module_stays_python27_compatible():
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "vermin"), "--target=2.7-", "--target=3.6-", "--violations",
                              "--no-tips", hintcolor.client.__file__], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+    with open(hintcolor.client.__file__, "rb") as f:
+        f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
+
+
+def _python27():
+    """A working Python 2.7 interpreter (as GIMP 2.10 has), or None."""
+    candidates = [shutil.which("python2.7")] + sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/2.7*/bin/python")))
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (2, 7)"],
+                          capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def test_the_client_works_under_python27(worker):
+    python27 = _python27()
+    if python27 is None:
+        pytest.skip("no Python 2.7 interpreter found")
+    import hintcolor.client
+
+    script = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import client
+c = client.WorkerClient(folder=sys.argv[1])
+stages = []
+photo = {"width": 8, "height": 8, "format": "u8"}
+reply, data = c.request({"op": "colorize", "photo": photo, "hints": {"width": 8, "height": 8, "x": 0, "y": 0},
+                         "options": {"engine": "propagate"}},
+                        [b"\\x80" * 256, b"\\xc8\\x28\\x28\\xff" * 64], progress=lambda f, t: stages.append(t))
+print("%s %d %s" % (reply["ok"], len(data), stages[-1]))
+try:
+    c.request({"op": "colorize", "photo": photo, "hints": None, "options": {"engine": "propagate"}}, b"\\x80" * 256)
+except client.WorkerError as e:
+    print("error: %s" % e)
+"""
+    result = subprocess.run([python27, "-c", script, worker.folder, os.path.dirname(hintcolor.client.__file__)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True 256 Sending the result",
+                                          "error: the propagation engine needs at least one color dot: paint dots on "
+                                          "a hint layer and choose it as Hint layer, or choose Engine: Network"]
 
 
 def test_place_hint_layer_crops_and_pads():
