@@ -65,10 +65,9 @@ MESSAGES = {
     "input": "%(error)s",
     "failed": "the hintcolor worker failed (%(error)s); details are in its log, %(log)s",
 }
-#: Notices (not errors) a reply may carry.
+#: Notices (not errors) a reply may carry: one short line, for a status bar.
 NOTICES = {
-    "weights_missing": "the network's weights are not installed, so colors come only from your hints "
-                       "(propagation); the worker's log, %(log)s, says how to add them",
+    "weights_missing": "network weights not installed: colors propagated from your hints (README: Weights)",
 }
 
 

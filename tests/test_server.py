@@ -358,8 +358,7 @@ def test_library_errors_and_notices_reach_gimp_in_its_words(tmp_path, monkeypatc
     hints[20:23, 30:33] = (200, 40, 40, 255)
     reply, _ = _colorize(client, photo, hints)
     assert reply["engine"] == "propagate"
-    assert reply["notice"].startswith("the network's weights are not installed, so colors come only from your hints")
-    assert "nowhere" not in reply["notice"]
+    assert reply["notice"] == "network weights not installed: colors propagated from your hints (README: Weights)"
     assert "nowhere" in open(client.log_path).read()  # the long form, for whoever reads the log
     with pytest.raises(WorkerError, match=r"^without the network's weights, colors come only from your hints: paint dots"):
         _colorize(client, photo)
