@@ -391,3 +391,13 @@ def test_a_refused_secret_names_the_worker_to_end(worker):
         WorkerClient(folder=worker.folder).request({"op": "hello"})
     with open(os.path.join(worker.folder, "secret"), "w") as f:
         f.write(worker.secret.decode())
+
+
+def test_a_large_log_is_moved_aside_when_a_worker_starts(tmp_path, weights_file):
+    folder = tmp_path / "state"
+    folder.mkdir(mode=0o700)
+    (folder / "worker.log").write_text("old line\n" * 200000)  # 1.8 MB
+    worker = Worker(str(folder), str(weights_file), idle_timeout=0.1)
+    worker.serve_forever()
+    assert (folder / "worker.log.1").read_text().startswith("old line")
+    assert "old line" not in (folder / "worker.log").read_text()
