@@ -335,10 +335,33 @@ class WorkerClient(object):
     def _replace(self, sock, reply, port):
         """Ask a worker of another version to exit (the plug-in starts its own), or say what to do."""
         other = "the running hintcolor worker is version %s but this plug-in is %s" % (reply.get("version"), self.version)
+        if not self.python:
+            sock.close()
+            raise WorkerError("%s: stop it ('hintcolor serve --stop --state-dir %s') and start this version's "
+                              "('hintcolor serve --state-dir %s')" % (other, self.folder, self.folder))
+        if not self._ask_to_exit(sock, port):
+            raise WorkerError("%s, and it did not exit when asked: end the worker process (pid %s) and run again"
+                              % (other, reply.get("pid")))
+        self._note("%s: it was asked to exit, starting this version's" % other)
+
+    def stop(self):
+        """Ask the worker named in worker.json to exit, whatever its version, and wait until it has.
+        False if none answers; WorkerError if it refuses or stays."""
+        found = self._read_state()
+        answer = self.hello()
+        if answer is None:
+            return False
+        sock, reply = answer
+        if not reply.get("ok"):
+            sock.close()
+            raise WorkerError(self.explain(dict(reply, pid=found[0].get("pid"))))
+        if not self._ask_to_exit(sock, found[1]):
+            raise WorkerError("the hintcolor worker did not exit when asked: end its process (pid %s)" % reply.get("pid"))
+        return True
+
+    def _ask_to_exit(self, sock, port):
+        """Send ``shutdown`` on a hello'd connection, then wait up to 15 s for the port to close."""
         try:
-            if not self.python:
-                raise WorkerError("%s: stop it ('hintcolor serve --stop --state-dir %s') and start this version's "
-                                  "('hintcolor serve --state-dir %s')" % (other, self.folder, self.folder))
             sock.settimeout(HELLO_TIMEOUT)
             send_message(sock, {"op": "shutdown", "token": read_secret(self.folder)})
             receive_message(sock, max_size=0)
@@ -351,11 +374,9 @@ class WorkerClient(object):
             try:
                 socket.create_connection((HOST, port), timeout=1).close()
             except socket.error:
-                self._note("%s: it was asked to exit, starting this version's" % other)
-                return
+                return True
             time.sleep(0.1)
-        raise WorkerError("%s, and it did not exit when asked: end the worker process (pid %s) and run again"
-                          % (other, reply.get("pid")))
+        return False
 
     def _note(self, text):
         """Append a line to the worker's log (what the client found and did)."""

@@ -406,11 +406,13 @@ def serve(folder: str | None, weights: str | None, idle_timeout: float, port: in
 
 def stop(folder: str | None) -> int:
     """Ask the running worker to exit; prints what happened."""
-    client = WorkerClient(folder=folder or state_dir())
+    folder = folder or state_dir()
     try:
-        client.request({"op": "shutdown"}, start=False)
+        stopped = WorkerClient(folder=folder).stop()
     except WorkerError as e:
         raise HintcolorError(str(e)) from None
+    if not stopped:
+        raise HintcolorError(f"no hintcolor worker is running (state folder {folder})")
     print("hintcolor worker stopped")
     return 0
 

@@ -401,3 +401,12 @@ def test_a_large_log_is_moved_aside_when_a_worker_starts(tmp_path, weights_file)
     worker.serve_forever()
     assert (folder / "worker.log.1").read_text().startswith("old line")
     assert "old line" not in (folder / "worker.log").read_text()
+
+
+def test_serve_stop_stops_a_worker_of_another_protocol(worker, monkeypatch):
+    import hintcolor.server
+
+    monkeypatch.setattr(hintcolor.server, "PROTOCOL", 1)
+    assert WorkerClient(folder=worker.folder).stop()
+    assert WorkerClient(folder=worker.folder).hello() is None
+    assert not WorkerClient(folder=worker.folder).stop()
