@@ -178,6 +178,8 @@ class Worker:
             self.log(f"the client went away during '{e}': request abandoned")
         except (OSError, EOFError, ProtocolError) as e:
             self.log(f"a connection ended badly: {type(e).__name__}: {e}")
+        except Exception:  # a bug; the worker still serves the others
+            self.log(f"a connection failed:\n{traceback.format_exc().rstrip()}")
         finally:
             with self.state_lock:
                 self.connections -= 1
