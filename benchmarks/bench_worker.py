@@ -13,7 +13,7 @@ first progress message, one that stays silent; none of them counts as a request.
 
 Prints: the worker's pid at the start and at the end (the same process served everything), the
 number of failed requests (must be 0), the worker's resident memory (RSS, from /proc: Linux only)
-after the first request, half-way and at the end (flat: no growth per request), and the median
+after the first request, every 100 requests and at the end (flat: no growth per request), and the median
 and 95th percentile latency (request sent → reply received, ms) per photo size and overall.
 """
 from __future__ import annotations
@@ -130,7 +130,7 @@ def main() -> None:
                 check(header, image, reply, data)
             except (WorkerError, AssertionError) as e:
                 failures.append(f"request {index}: {e}")
-            if index in (0, args.requests // 2, args.requests - 1):
+            if index == 0 or (index + 1) % 100 == 0 or index == args.requests - 1:
                 memory[index + 1] = rss_mb(pid)
             if index % 20 == 19:
                 clumsy_clients(port, secret, index // 20)

@@ -12,6 +12,7 @@ folder; the protocol is described in :mod:`hintcolor.client`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hmac
 import json
 import os
@@ -22,7 +23,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import TextIO
+from typing import Callable, TextIO
 
 from . import __version__
 from .client import (HOST, LOG_FILE, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
@@ -193,17 +194,25 @@ class Worker:
             return False
         with self._request():
             try:
-                payload = self._receive_payload(connection, header)
-                reply, data = self._handle(header, payload, Progress(connection))
-            except RequestError as e:
-                self.log(f"{header.get('op')!r:.40} request: error: {e}")
-                reply, data = {"ok": False, "code": e.code, "error": str(e)}, b""
-                if e.close:
-                    send_message(connection, reply)
-                    return False
-            connection.settimeout(TRANSFER_TIMEOUT)
-            send_message(connection, reply, data)
-        return self.running
+                keep_open = self._answer(connection, header)
+            finally:
+                release_memory()  # the request's pixels are freed by now
+        return keep_open and self.running
+
+    def _answer(self, connection: socket.socket, header: dict) -> bool:
+        """Read an authenticated request's payload, handle it, send the reply; False to close."""
+        try:
+            payload = self._receive_payload(connection, header)
+            reply, data = self._handle(header, payload, Progress(connection))
+        except RequestError as e:
+            self.log(f"{header.get('op')!r:.40} request: error: {e}")
+            reply, data = {"ok": False, "code": e.code, "error": str(e)}, b""
+            if e.close:
+                send_message(connection, reply)
+                return False
+        connection.settimeout(TRANSFER_TIMEOUT)
+        send_message(connection, reply, data)
+        return True
 
     def _receive_payload(self, connection: socket.socket, header: dict) -> bytearray:
         expected = payload_size(header)
@@ -370,6 +379,23 @@ def colorize_options(options: object) -> dict:
     if isinstance(work_size, bool) or not isinstance(work_size, int) or not 8 <= work_size <= MAX_WORK_SIZE:
         raise RequestError("request", f"working size {work_size!r:.20} is not from 8 to {MAX_WORK_SIZE}")
     return {"device": device, "engine": engine, "work_size": work_size}
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim if sys.platform.startswith("linux") else None
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Hand freed heap memory back to the system. glibc keeps what a thread freed in that thread's
+    arena; with a thread per connection, a long-lived worker's RSS would creep up without this."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def open_log(path: str) -> tuple[TextIO, bool]:
