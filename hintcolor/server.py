@@ -11,6 +11,7 @@ folder; the protocol is described in :mod:`hintcolor.client`.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import hmac
@@ -71,7 +72,10 @@ class Worker:
         self.idle_timeout = idle_timeout
         self.log_file, self.echo = open_log(os.path.join(folder, LOG_FILE))
         self.colorizers: dict = {}
-        self.model_lock = threading.Lock()
+        #: One thread runs every colorization, one at a time: the model is not shared between threads,
+        #: and PyTorch's and malloc's per-thread caches stay in that thread.
+        self.compute = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hintcolor-compute")
+        self.queued = 0
         self.state_lock = threading.Lock()
         self.connections = 0
         self.requests = 0
@@ -123,8 +127,7 @@ class Worker:
         if self._published():
             with contextlib.suppress(OSError):
                 os.remove(self.state_path)
-        if self.model_lock.acquire(timeout=60):
-            self.model_lock.release()
+        self.compute.shutdown(wait=True)
         self.log("stopped")
         self.log_file.close()
 
@@ -241,7 +244,33 @@ class Worker:
             raise RequestError("failed", f"{type(e).__name__}: {e}") from None
 
     def _colorize(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        """Queue the request for the compute thread and wait for it, abandoning it if the client goes."""
+        options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header.get("hints")
+        self.log(f"colorize {photo['width']}×{photo['height']} {photo['format']}, "
+                 f"hint layer: {'yes' if hint else 'none'}, {options}")
+        progress(0.02, "Received the pixels")
+        with self.state_lock:
+            queued = self.queued
+            self.queued += 1
+        try:
+            job = self.compute.submit(self._compute, photo, hint, payload, options, progress)
+            if queued:
+                progress(0.05, "Waiting for another colorization to finish")
+            while True:
+                try:
+                    return job.result(timeout=0.2)
+                except concurrent.futures.TimeoutError:  # once running, the compute thread itself looks
+                    if not job.running() and progress.gone() and job.cancel():
+                        raise ClientGone("Waiting for another colorization to finish") from None
+        finally:
+            with self.state_lock:
+                self.queued -= 1
+
+    def _compute(self, photo: dict, hint: dict | None, payload: bytearray, options: dict,
+                 progress: Progress) -> tuple[dict, bytes]:
+        """Colorize (in the compute thread: all large arrays are made and freed in this one thread)."""
+        start = time.perf_counter()
         width, height, fmt = photo["width"], photo["height"], photo["format"]
         photo_size = layer_bytes(width, height, fmt)
         pixels = decode_layer(memoryview(payload)[:photo_size], width, height, fmt)
@@ -249,35 +278,21 @@ class Worker:
         if hint:
             raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
             hint_layer = place_hint_layer(raw, (hint["x"], hint["y"]), (width, height))
-        progress(0.02, "Received the pixels")
-        options = colorize_options(header.get("options"))
-        self.log(f"colorize {width}×{height} {fmt}, hint layer: {'yes' if hint else 'none'}, {options}")
-        start = time.perf_counter()
-        self._acquire_model(progress)
-        try:
-            colorizer = self._colorizer(options["device"], options["engine"], progress)
-            colorizer.work_size = options["work_size"]
-            if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
-                raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
-                                   "the propagation engine needs at least one color hint")
-            rgb = colorizer.colorize_array(unit_float(pixels[:, :, :3]), hint_image=hint_layer,
-                                           progress=progress.scaled(0.1, 0.9))
-        finally:
-            self.model_lock.release()
+        colorizer = self._colorizer(options["device"], options["engine"], progress)
+        colorizer.work_size = options["work_size"]
+        if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
+            raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
+                               "the propagation engine needs at least one color hint")
+        rgb = colorizer.colorize_array(unit_float(pixels[:, :, :3]), hint_image=hint_layer,
+                                       progress=progress.scaled(0.1, 0.9))
         data = encode_layer(rgb, pixels[:, :, 3], fmt)
+        del rgb, pixels, hint_layer
+        release_memory()
         progress(0.95, "Sending the result")
         self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device),
                  "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
         return reply, data
-
-    def _acquire_model(self, progress: Progress) -> None:
-        """Wait for the model (another request may be using it), abandoning if the client goes."""
-        if self.model_lock.acquire(blocking=False):
-            return
-        progress(0.05, "Waiting for another colorization to finish")
-        while not self.model_lock.acquire(timeout=0.2):
-            progress.check()
 
     def _colorizer(self, device: str, engine: str, progress: Progress):
         from .pipeline import Colorizer, resolve_device
@@ -314,10 +329,14 @@ class Progress:
         except OSError:
             raise ClientGone(stage) from None
 
-    def check(self, stage: str = "Waiting for another colorization to finish") -> None:
-        """ClientGone if the client closed the connection or sent anything (a cancel) meanwhile."""
-        if wait_readable(self.connection, 0):
+    def check(self, stage: str) -> None:
+        """ClientGone if the client has gone."""
+        if self.gone():
             raise ClientGone(stage)
+
+    def gone(self) -> bool:
+        """Whether the client closed the connection or sent anything (a cancel) while its request runs."""
+        return wait_readable(self.connection, 0)
 
     def scaled(self, low: float, high: float) -> Progress:
         """The same reporter, mapping 0..1 to ``low``..``high`` of this one's range."""
