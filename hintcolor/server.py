@@ -2,8 +2,8 @@
 
 It listens on 127.0.0.1 only and answers only requests carrying the per-user secret (a file only
 this user can read, in a folder only this user can enter), checked before any payload byte is
-read. Each connection is served by its own thread with its own timeouts; the model is used by one
-request at a time. A client that goes away (GIMP's Cancel) is noticed between stages and its
+read. Each connection is served by its own thread with its own timeouts; colorizations run one at
+a time in a single compute thread. A client that goes away (GIMP's Cancel) is noticed between stages and its
 request abandoned; whatever a client sends, the worker logs one line and goes on serving. It
 keeps the model loaded between calls and exits after ``idle_timeout`` seconds without a request.
 Its address is published in ``worker.json`` and its log is ``worker.log``, both in the state
