@@ -354,3 +354,22 @@ def test_an_explicit_cancel_message_abandons_the_request(running):
         wait_for(lambda: "request abandoned" in running.log_text().rsplit("colorize 1200×900", 1)[-1], 30,
                  "the worker to abandon the request")
     assert running.alive()
+
+
+def test_a_queued_request_whose_client_leaves_is_dropped_before_it_starts(running):
+    big = photo(1600, 1200, 9)
+    with running.connect() as first, running.connect() as second:
+        send_message(first, dict(colorize_header(1600, 1200, work_size=256), token=running.secret), big.tobytes())
+        while receive_message(first)[0].get("stage") != "Computing colors with the network":
+            pass
+        send_message(second, dict(colorize_header(64, 64), token=running.secret), photo(64, 64, 10).tobytes())
+        stages = [receive_message(second)[0]["stage"] for _ in range(2)]
+        assert stages == ["Received the pixels", "Waiting for another colorization to finish"]
+        second.close()
+        wait_for(lambda: "went away during 'Waiting for another colorization to finish'" in running.log_text(), 30,
+                 "the queued request to be dropped")
+        reply = receive_message(first)[0]
+        while "progress" in reply:
+            reply = receive_message(first)[0]
+        assert reply["ok"]  # the running request was not disturbed
+    assert running.alive()
