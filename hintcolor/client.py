@@ -2,18 +2,35 @@
 
 Standard library only and Python 2.7-compatible: the GIMP plug-ins (GIMP 3's Python 3 and GIMP
 2.10's Python 2.7) load this file, copied beside them by install.py as ``hintcolor_client.py``.
-The worker (``hintcolor serve``, :mod:`hintcolor.server`) uses the same functions.
+The worker (``hintcolor serve``, :mod:`hintcolor.server`) uses the same functions. The messages
+of :class:`WorkerError` are shown in GIMP, so they speak of GIMP's dialog, not of flags.
 
-Protocol (version ``PROTOCOL``): over a TCP connection to 127.0.0.1, each message is a 4-byte
-big-endian length, a UTF-8 JSON header of that length, then ``header["size"]`` bytes of payload.
-Every request carries the per-user secret (``token``), read from the file ``secret`` in the state
-folder, which only the user can read. Requests: ``hello`` (version handshake), ``colorize``,
-``shutdown``. Replies: ``{"ok": true, ...}`` or ``{"ok": false, "error": "one line"}``.
+Protocol (version ``PROTOCOL``), over a TCP connection to 127.0.0.1. Each message is a 4-byte
+big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (the header), then
+``header["size"]`` bytes of payload. A connection may carry several requests, one after the other.
+
+- Every request carries the per-user secret (``token``), read from the file ``secret`` in the
+  state folder (mode 0600, in a folder of mode 0700). The worker checks it before it reads any
+  payload byte; a request without it gets one error reply and the connection is closed.
+- Requests: ``hello`` (version handshake; reply ``version``, ``protocol``, ``pid``), ``shutdown``,
+  and ``colorize``: header ``photo`` {``width``, ``height``, ``format``: ``"u8"`` | ``"float"``},
+  ``hints`` (null or {``width``, ``height``, ``x``, ``y``}: an RGBA u8 layer and its offset from
+  the photo), ``options`` {``device``, ``engine``, ``work_size``}; payload: the photo's RGBA
+  pixels, then the hint layer's. ``size`` must equal what those layers need, and each layer has at
+  most ``MAX_PIXELS`` pixels; otherwise the request is refused before its payload is read.
+- While it colorizes, the worker sends progress messages ``{"progress": 0..1, "stage": text}``
+  (no payload), then the reply: ``{"ok": true, ...}`` with the result's RGBA pixels as payload,
+  or ``{"ok": false, "code": ..., "error": "one line"}``. ``code`` names what went wrong
+  (:data:`MESSAGES`); a reply may carry ``notice``, a code of :data:`NOTICES`.
+- Closing the connection cancels the request (so does sending anything while it runs, e.g.
+  ``{"op": "cancel"}``): the worker notices between stages, abandons it, closes the connection
+  and goes on serving others.
 """
 from __future__ import absolute_import, division, print_function
 
 import binascii
 import json
+import numbers
 import os
 import socket
 import struct
@@ -21,18 +38,45 @@ import subprocess
 import sys
 import time
 
-PROTOCOL = 1
+PROTOCOL = 2
 HOST = "127.0.0.1"
 STATE_FILE = "worker.json"
 SECRET_FILE = "secret"
 LOG_FILE = "worker.log"
+MAX_HEADER = 64 * 1024
+MAX_PIXELS = 150 * 1000 * 1000
 START_TIMEOUT = 120.0
+HELLO_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 900.0
-_MAX_HEADER = 1 << 20
+
+#: What the worker's error codes mean, in the words of GIMP's dialog; ``%(...)s`` fields come from
+#: the reply, plus ``log`` (the worker's log file).
+MESSAGES = {
+    "device": "the GPU is not available on this machine: choose Device: Automatic or CPU",
+    "weights": "the network's weights are not installed for the worker: choose Engine: Propagate hints, "
+               "or add the weights (its log, %(log)s, says where)",
+    "needs_hints": "the propagation engine needs at least one color dot: paint dots on a hint layer and "
+                   "choose it as Hint layer, or choose Engine: Network",
+    "needs_hints_no_weights": "without the network's weights, colors come only from your hints: paint dots on "
+                              "a hint layer and choose it as Hint layer (the worker's log, %(log)s, says how to add the weights)",
+    "secret": "the hintcolor worker refused this plug-in's secret (the secret file changed since it started): "
+              "end the worker process (pid %(pid)s) and run again",
+    "request": "the hintcolor worker refused the request: %(error)s",
+    "input": "%(error)s",
+    "failed": "the hintcolor worker failed (%(error)s); details are in its log, %(log)s",
+}
+#: Notices (not errors) a reply may carry: one short line, for a status bar.
+NOTICES = {
+    "weights_missing": "network weights not installed: colors propagated from your hints (README: Weights)",
+}
 
 
 class WorkerError(Exception):
     """The worker could not be reached, refused the request, or failed: the message says what to do."""
+
+
+class ProtocolError(ValueError):
+    """Bytes that are not a message of this protocol."""
 
 
 def state_dir():
@@ -47,6 +91,25 @@ def state_dir():
     if sys.platform == "darwin":
         return os.path.join(home, "Library", "Application Support", "hintcolor")
     return os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "hintcolor")
+
+
+def private_folder(folder):
+    """Create ``folder`` (mode 0700) if missing; WorkerError if other users may enter it.
+
+    On Windows the per-user ``%APPDATA%`` folder's access list protects it; POSIX mode bits
+    do not apply there, so nothing is checked.
+    """
+    if not os.path.isdir(folder):
+        os.makedirs(folder, 0o700)
+    if os.name != "posix":
+        return folder
+    info = os.stat(folder)
+    if info.st_uid != os.getuid():
+        raise WorkerError("the hintcolor state folder %s belongs to another user: use a folder of your own" % folder)
+    if info.st_mode & 0o077:
+        raise WorkerError("the hintcolor state folder %s can be opened by other users: run 'chmod 700 %s' "
+                          "(it holds your worker's secret) and try again" % (folder, folder))
+    return folder
 
 
 def write_private(path, text):
@@ -65,12 +128,13 @@ def write_private(path, text):
 
 
 def read_secret(folder):
-    """The per-user secret, created (mode 0600) if missing."""
-    path = os.path.join(folder, SECRET_FILE)
+    """The per-user secret, created (mode 0600) if missing; the folder is checked first."""
+    path = os.path.join(private_folder(folder), SECRET_FILE)
     if not os.path.exists(path):
-        if not os.path.isdir(folder):
-            os.makedirs(folder, 0o700)
         write_private(path, binascii.hexlify(os.urandom(32)).decode("ascii"))
+    if os.name == "posix" and os.stat(path).st_mode & 0o077:
+        raise WorkerError("the hintcolor secret %s can be read by other users: run 'chmod 600 %s' and try again"
+                          % (path, path))
     with open(path) as f:
         return f.read().strip()
 
@@ -85,32 +149,69 @@ def send_message(sock, header, payload=b""):
         sock.sendall(part)
 
 
-def receive_message(sock):
-    """Receive one message: (header dict, payload bytes)."""
-    (length,) = struct.unpack(">I", _receive_exactly(sock, 4))
-    if length > _MAX_HEADER:
-        raise ValueError("message header too large")
-    header = json.loads(_receive_exactly(sock, length).decode("utf-8"))
-    return header, _receive_exactly(sock, int(header.get("size", 0)))
+def receive_header(sock):
+    """Receive one message's header (a dict with an int ``size`` >= 0); ProtocolError if malformed."""
+    (length,) = struct.unpack(">I", bytes(receive_exactly(sock, 4)))
+    if length > MAX_HEADER:
+        raise ProtocolError("a header of %d bytes (at most %d)" % (length, MAX_HEADER))
+    return parse_header(receive_exactly(sock, length))
 
 
-def _receive_exactly(sock, count):
-    chunks, remaining = [], count
-    while remaining:
-        chunk = sock.recv(min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError("connection closed after %d of %d bytes" % (count - remaining, count))
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+def parse_header(data):
+    """A header's bytes to a dict; ProtocolError unless a JSON object with a valid ``size``."""
+    try:
+        header = json.loads(bytes(data).decode("utf-8"))
+    except ValueError:  # includes UnicodeDecodeError
+        raise ProtocolError("a header that is not UTF-8 JSON")
+    if not isinstance(header, dict):
+        raise ProtocolError("a header that is not a JSON object")
+    size = header.get("size", 0)
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0:  # Python 2: int or long
+        raise ProtocolError("a header with size %r" % (size,))
+    return header
+
+
+def receive_message(sock, max_size=MAX_PIXELS * 16):
+    """Receive one message: (header dict, payload bytes); ProtocolError if its payload exceeds ``max_size``."""
+    header = receive_header(sock)
+    size = header.get("size", 0)
+    if size > max_size:
+        raise ProtocolError("a payload of %d bytes (at most %d)" % (size, max_size))
+    return header, bytes(receive_exactly(sock, size))
+
+
+def receive_exactly(sock, count):
+    """Exactly ``count`` bytes (a bytearray); EOFError if the connection closes first."""
+    buffer = bytearray(count)
+    view = memoryview(buffer)
+    received = 0
+    while received < count:
+        got = sock.recv_into(view[received:], min(count - received, 1 << 20))
+        if not got:
+            raise EOFError("connection closed after %d of %d bytes" % (received, count))
+        received += got
+    return buffer
+
+
+class _Fields(dict):
+    """Fields of a message; one the reply lacks reads as "?"."""
+
+    def __missing__(self, key):
+        return "?"
+
+
+class _NoWorker(Exception):
+    """worker.json names a port where no hintcolor worker answers (the message says what answered)."""
 
 
 class WorkerClient(object):
     """A connection to the worker for one plug-in call, starting the worker if none is running.
 
     ``python``: the interpreter of the hintcolor environment (recorded by install.py), used to
-    start ``python -m hintcolor serve``; ``folder``: the state folder (default :func:`state_dir`);
-    ``version``: the hintcolor version this client belongs to, checked against the worker's.
+    start ``python -m hintcolor serve``; without it the worker must have been started by hand.
+    ``folder``: the state folder (default :func:`state_dir`); ``version``: the hintcolor version
+    this client belongs to, checked against the worker's (a worker of another version that this
+    client may replace is asked to exit and a new one is started).
     """
 
     def __init__(self, python=None, folder=None, version=None, serve_args=()):
@@ -124,85 +225,176 @@ class WorkerClient(object):
         return os.path.join(self.folder, LOG_FILE)
 
     def request(self, header, payload=b"", progress=None, start=True):
-        """Send one request (starting the worker if needed and ``start``); return (reply header, payload)."""
+        """Send one request (starting the worker if needed and ``start``); return (reply header, payload).
+
+        ``progress(fraction, text)`` is called with the worker's progress (0..1) while it works.
+        """
         sock = self._connect(progress, start)
         try:
             sock.settimeout(REQUEST_TIMEOUT)
             send_message(sock, dict(header, token=read_secret(self.folder)), payload)
-            if progress:
-                progress(0.5, "Colorizing")
             reply, data = receive_message(sock)
-        except (socket.error, EOFError, ValueError) as e:
-            raise WorkerError("the hintcolor worker stopped during the request (%s); its log is %s" % (e, self.log_path))
+            while "progress" in reply:
+                if progress:
+                    progress(float(reply["progress"]), reply.get("stage", ""))
+                reply, data = receive_message(sock)
+        except (socket.error, EOFError, ProtocolError) as e:
+            self._note("the connection broke during a request: %s: %s" % (type(e).__name__, e))
+            raise WorkerError("the hintcolor worker stopped during the request; details are in its log, %s"
+                              % self.log_path)
         finally:
             sock.close()
         if not reply.get("ok"):
-            raise WorkerError(reply.get("error", "the hintcolor worker refused the request"))
+            raise WorkerError(self.explain(reply))
+        if reply.get("notice"):
+            reply["notice"] = self._phrase(NOTICES, reply["notice"], reply)
         return reply, data
 
+    def explain(self, reply):
+        """The one-line message for an error reply."""
+        return self._phrase(MESSAGES, reply.get("code"), reply)
+
+    def _phrase(self, table, code, reply):
+        fields = _Fields(reply, log=self.log_path)
+        fields.setdefault("error", "no reason given")
+        return table.get(code, "%(error)s") % fields
+
     def _connect(self, progress, start):
-        sock = self._try_existing()
+        read_secret(self.folder)  # the folder's permissions are checked before anything else
+        sock = self._find_worker()
         if sock is None:
             if not start:
                 raise WorkerError("no hintcolor worker is running (state folder %s)" % self.folder)
             if progress:
-                progress(0.05, "Starting the hintcolor worker")
-            self._start()
-            sock = self._wait_for_worker()
+                progress(0.0, "Starting the hintcolor worker")
+            sock = self._wait_for_worker(self._start())
         return sock
 
     def _read_state(self):
         try:
             with open(os.path.join(self.folder, STATE_FILE)) as f:
-                return json.load(f)
-        except (IOError, OSError, ValueError):
+                state = json.load(f)
+            return state, int(state["port"])
+        except (IOError, OSError, ValueError, KeyError, TypeError):
             return None
 
     def hello(self):
         """(open socket, hello reply) of a live worker, or None if none answers (absent or stale)."""
-        state = self._read_state()
-        if not state:
+        found = self._read_state()
+        if not found:
             return None
         try:
-            sock = socket.create_connection((HOST, int(state["port"])), timeout=10)
-        except (socket.error, KeyError, ValueError, TypeError):
-            return None
-        try:
-            send_message(sock, {"op": "hello", "token": read_secret(self.folder), "protocol": PROTOCOL})
-            return sock, receive_message(sock)[0]
-        except (socket.error, EOFError, ValueError):
-            sock.close()
+            return self._hello(found[1])
+        except _NoWorker:
             return None
 
-    def _try_existing(self):
-        """A connection to a live worker whose version matches, or None; WorkerError on a mismatch."""
-        answer = self.hello()
-        if answer is None:
-            return None
-        sock, reply = answer
+    def _hello(self, port):
         try:
-            if not reply.get("ok"):
-                raise WorkerError(reply.get("error", "the hintcolor worker refused the connection"))
-            self._check_version(reply)
+            sock = socket.create_connection((HOST, port), timeout=HELLO_TIMEOUT)
+        except socket.error:
+            raise _NoWorker("nothing listens on port %d" % port)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # progress messages are small
+        try:
+            send_message(sock, {"op": "hello", "token": read_secret(self.folder), "protocol": PROTOCOL})
+            return sock, receive_message(sock, max_size=0)[0]
+        except socket.timeout:
+            what = "a program that does not answer as a hintcolor worker"
+        except (socket.error, EOFError, ProtocolError):
+            what = "a program that does not speak the hintcolor protocol"
         except WorkerError:
             sock.close()
             raise
-        return sock
+        sock.close()
+        raise _NoWorker("port %d is used by %s" % (port, what))
 
-    def _check_version(self, reply):
-        if reply.get("protocol") != PROTOCOL or (self.version and reply.get("version") != self.version):
-            raise WorkerError(
-                "the running hintcolor worker is version %s (protocol %s) but this plug-in is %s (protocol %d): "
-                "stop it ('hintcolor serve --stop') or wait for it to exit, and re-run install.py if you upgraded"
-                % (reply.get("version"), reply.get("protocol"), self.version, PROTOCOL)
-            )
+    def _find_worker(self):
+        """A hello'd connection to a live worker of this version, or None (then one may be started)."""
+        found = self._read_state()
+        if not found:
+            return None
+        state, port = found
+        try:
+            sock, reply = self._hello(port)
+        except _NoWorker as e:
+            if not self.python:
+                raise WorkerError("no hintcolor worker answers (%s; %s is left from one that stopped): "
+                                  "start it again with 'hintcolor serve --state-dir %s'" % (e, STATE_FILE, self.folder))
+            self._note("%s named in %s: starting a new worker" % (e, STATE_FILE))
+            return None
+        if not reply.get("ok"):
+            sock.close()
+            raise WorkerError(self.explain(dict(reply, pid=state.get("pid"))))
+        if self._compatible(reply):
+            return sock
+        self._replace(sock, reply, port)
+        return None
+
+    def _compatible(self, reply):
+        return reply.get("protocol") == PROTOCOL and (not self.version or reply.get("version") == self.version)
+
+    def _replace(self, sock, reply, port):
+        """Ask a worker of another version to exit (the plug-in starts its own), or say what to do."""
+        other = "the running hintcolor worker is version %s but this plug-in is %s" % (reply.get("version"), self.version)
+        if not self.python:
+            sock.close()
+            raise WorkerError("%s: stop it ('hintcolor serve --stop --state-dir %s') and start this version's "
+                              "('hintcolor serve --state-dir %s')" % (other, self.folder, self.folder))
+        if not self._ask_to_exit(sock, port):
+            raise WorkerError("%s, and it did not exit when asked: end the worker process (pid %s) and run again"
+                              % (other, reply.get("pid")))
+        self._note("%s: it was asked to exit, starting this version's" % other)
+
+    def stop(self):
+        """Ask the worker named in worker.json to exit, whatever its version, and wait until it has.
+        False if none answers; WorkerError if it refuses or stays."""
+        found = self._read_state()
+        answer = self.hello()
+        if answer is None:
+            return False
+        sock, reply = answer
+        if not reply.get("ok"):
+            sock.close()
+            raise WorkerError(self.explain(dict(reply, pid=found[0].get("pid"))))
+        if not self._ask_to_exit(sock, found[1]):
+            raise WorkerError("the hintcolor worker did not exit when asked: end its process (pid %s)" % reply.get("pid"))
+        return True
+
+    def _ask_to_exit(self, sock, port):
+        """Send ``shutdown`` on a hello'd connection, then wait up to 15 s for the port to close."""
+        try:
+            sock.settimeout(HELLO_TIMEOUT)
+            send_message(sock, {"op": "shutdown", "token": read_secret(self.folder)})
+            receive_message(sock, max_size=0)
+        except (socket.error, EOFError, ProtocolError):
+            pass  # it may close without answering; what counts is that its port closes
+        finally:
+            sock.close()
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+            except socket.error:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def _note(self, text):
+        """Append a line to the worker's log (what the client found and did)."""
+        try:
+            with open(self.log_path, "a") as f:
+                f.write("[%s] client: %s\n" % (time.strftime("%H:%M:%S"), text))
+        except (IOError, OSError):
+            pass
 
     def _start(self):
+        """Start ``python -m hintcolor serve`` in the background; returns its Popen."""
         if not self.python:
-            raise WorkerError("no hintcolor worker is running and no Python to start one is configured: "
-                              "run install.py, or start 'hintcolor serve' yourself")
-        if not os.path.isdir(self.folder):
-            os.makedirs(self.folder, 0o700)
+            raise WorkerError("no hintcolor worker is running: start it with 'hintcolor serve --state-dir %s'"
+                              % self.folder)
+        if not os.path.exists(self.python):
+            raise WorkerError("no hintcolor worker is running, and %s cannot be found from here to start one: "
+                              "start 'hintcolor serve --state-dir %s' outside GIMP's sandbox, or re-run install.py"
+                              % (self.python, self.folder))
         read_secret(self.folder)
         command = [self.python, "-m", "hintcolor", "serve", "--state-dir", self.folder] + self.serve_args
         log = open(self.log_path, "ab")
@@ -212,19 +404,25 @@ class WorkerClient(object):
         else:
             options["preexec_fn"] = os.setsid
         try:
-            subprocess.Popen(command, close_fds=True, **options)
+            return subprocess.Popen(command, close_fds=True, **options)
         except OSError as e:
             raise WorkerError("cannot start the hintcolor worker with %s (%s): re-run install.py" % (self.python, e))
         finally:
             log.close()
 
-    def _wait_for_worker(self):
+    def _wait_for_worker(self, process):
         deadline = time.time() + START_TIMEOUT
         while time.time() < deadline:
-            sock = self._try_existing()
-            if sock is not None:
-                return sock
-            time.sleep(0.2)
-        raise WorkerError("the hintcolor worker did not start within %d s; its log is %s"
+            exited = process.poll() is not None
+            answer = self.hello()  # ours, or one that another plug-in call started meanwhile
+            if answer is not None:
+                sock, reply = answer
+                if reply.get("ok") and self._compatible(reply):
+                    return sock
+                sock.close()
+            if exited:
+                raise WorkerError("the hintcolor worker stopped as it started (status %s); details are in its log, %s"
+                                  % (process.returncode, self.log_path))
+            time.sleep(0.1)
+        raise WorkerError("the hintcolor worker did not start within %d s; details are in its log, %s"
                           % (START_TIMEOUT, self.log_path))
-

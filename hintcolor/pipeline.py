@@ -37,6 +37,8 @@ ENGINES = ("auto", "siggraph17", "propagate")
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MAX_ASPECT = 4
+#: The last stage ``colorize_array`` reports to its ``progress`` callback.
+COMPOSING = "Composing the full-resolution result"
 
 
 def working_size(width: int, height: int, short_side: int = 256, resize: Resize = "aspect") -> tuple[int, int]:
@@ -196,9 +198,10 @@ class Colorizer:
         ``image`` is uint8 (0..255; read through tables, the fast path for 8-bit photos) or float
         (0..1; for 16-bit or float work nothing is quantised on the way; uint16 is converted to
         float). ``dtype``: of the result, ``np.float32`` or ``np.uint8`` (rounded); by default
-        uint8 for uint8 input, float32 otherwise. ``progress(fraction, stage)`` is called after
-        the full-resolution L*, after the engine, and after each band of the final conversion;
-        an exception it raises aborts the call.
+        uint8 for uint8 input, float32 otherwise. ``progress(fraction of this call done, stage now
+        starting)`` is called at stage boundaries (after the full-resolution L*, after the network
+        or propagation, after each band of the final conversion); an exception it raises abandons
+        the call.
         """
         if image.dtype not in (np.uint8, np.float32):
             image = unit_float(image)
@@ -213,13 +216,14 @@ class Colorizer:
                 + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
             )
         full_l = fullres.lightness(image, self.device if self.net is not None else "cpu")
-        _report(progress, 0.1, "lightness")
         if self.net is None:
+            _report(progress, 0.15, "Propagating the hints")
             ab = propagate(full_l[0, 0], all_hints)[None]
         else:
+            _report(progress, 0.15, "Computing colors with the network")
             ab = self.predict_ab(_working_l(image, self.working_size(width, height), self.device), all_hints, (width, height))
-        _report(progress, 0.5, "engine")
-        band_done = None if progress is None else (lambda done, stage: progress(0.5 + 0.5 * done, stage))
+        _report(progress, 0.5, COMPOSING)
+        band_done = None if progress is None else (lambda done, _: progress(0.5 + 0.5 * done, COMPOSING))
         return fullres.compose(full_l, ab, dtype, band_done)
 
     def suggest(

@@ -1,44 +1,87 @@
 """The worker the GIMP plug-ins talk to: ``hintcolor serve``.
 
-It listens on 127.0.0.1 only, answers only requests carrying the per-user secret (a file only
-this user can read), keeps the model loaded between calls, and exits after ``idle_timeout``
-seconds without a request. Its address is published in ``worker.json`` in the state folder;
-the protocol is described in :mod:`hintcolor.client`.
+It listens on 127.0.0.1 only and answers only requests carrying the per-user secret (a file only
+this user can read, in a folder only this user can enter), checked before any payload byte is
+read. Each connection is served by its own thread with its own timeouts; colorizations run one at
+a time in a single compute thread. A client that goes away (GIMP's Cancel) is noticed between stages and its
+request abandoned; whatever a client sends, the worker logs one line and goes on serving. It
+keeps the model loaded between calls and exits after ``idle_timeout`` seconds without a request.
+Its address is published in ``worker.json`` and its log is ``worker.log``, both in the state
+folder; the protocol is described in :mod:`hintcolor.client`.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import ctypes
 import hmac
 import json
 import os
+import select
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
+from typing import Callable, TextIO
 
 from . import __version__
-from .client import (HOST, PROTOCOL, STATE_FILE, WorkerClient, WorkerError, read_secret, receive_message, send_message,
-                     state_dir, write_private)
-from .errors import HintcolorError
-from .images import unit_float
-from .layers import decode_layer, encode_layer, layer_bytes, place_hint_layer
+from .client import (HOST, LOG_FILE, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
+                     read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
+from .errors import HintcolorError, InputError, WeightsError
+from .layers import FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer
 
 DEFAULT_IDLE_TIMEOUT = 600.0
+#: Seconds a client may take to send a header (also between two requests on one connection).
+HEADER_TIMEOUT = 30.0
+#: Seconds a client may stay silent while its payload arrives, or not read while a reply is sent.
+TRANSFER_TIMEOUT = 30.0
+#: Connections served at once; more are closed at once.
+MAX_CONNECTIONS = 32
+#: Largest side of a layer (GIMP's own limit) and of the network's working grid.
+MAX_SIDE = 524288
+MAX_WORK_SIZE = 4096
+#: worker.log is moved to worker.log.1 when a worker starts and finds it larger than this.
+LOG_LIMIT = 1 << 20
+OPERATIONS = ("hello", "shutdown", "colorize")
+
+
+class RequestError(Exception):
+    """A request answered with an error reply: ``code`` (see hintcolor.client.MESSAGES) and one line.
+    ``close``: the connection cannot go on (the payload was not read)."""
+
+    def __init__(self, code: str, message: str, close: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.close = close
+
+
+class ClientGone(Exception):
+    """The client closed its connection (or sent something) while its request ran: abandon it."""
 
 
 class Worker:
     """One worker process: a listening socket, the secret, and the colorizers it has loaded."""
 
     def __init__(self, folder: str, weights: str | None = None, idle_timeout: float = DEFAULT_IDLE_TIMEOUT, port: int = 0):
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        self.secret = read_secret(folder).encode("ascii")  # creates / checks the private folder first
         self.folder = folder
         self.weights = weights
         self.idle_timeout = idle_timeout
-        self.secret = read_secret(folder)
+        self.log_file, self.echo = open_log(os.path.join(folder, LOG_FILE))
         self.colorizers: dict = {}
+        #: One thread runs every colorization, one at a time: the model is not shared between threads,
+        #: and PyTorch's and malloc's per-thread caches stay in that thread.
+        self.compute = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hintcolor-compute")
+        self.queued = 0
+        self.state_lock = threading.Lock()
+        self.connections = 0
+        self.requests = 0
+        self.last_request = time.monotonic()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind((HOST, port))
-        self.listener.listen(4)
+        self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         self.running = True
 
@@ -46,104 +89,367 @@ class Worker:
     def state_path(self) -> str:
         return os.path.join(self.folder, STATE_FILE)
 
+    def log(self, text: str) -> None:
+        line = f"[{time.strftime('%H:%M:%S')}] {text}\n"
+        with contextlib.suppress(ValueError):  # a connection thread may outlive close()
+            self.log_file.write(line)
+        if self.echo:
+            sys.stderr.write(line)
+
     def serve_forever(self) -> None:
         state = {"pid": os.getpid(), "port": self.port, "version": __version__, "protocol": PROTOCOL}
         write_private(self.state_path, json.dumps(state))
-        log(f"hintcolor worker {__version__} listening on {HOST}:{self.port} (pid {os.getpid()})")
-        self.listener.settimeout(self.idle_timeout)
+        self.log(f"hintcolor worker {__version__} listening on {HOST}:{self.port} (pid {os.getpid()})")
         try:
             while self.running:
+                idle = self._idle_for()
+                if idle >= self.idle_timeout:
+                    self.log(f"idle for {self.idle_timeout:g} s: exiting")
+                    break
+                if idle and not self._published():
+                    self.log(f"{STATE_FILE} no longer names this worker (another one started meanwhile): exiting")
+                    break
+                self.listener.settimeout(min(1.0, self.idle_timeout - idle))
                 try:
                     connection, _ = self.listener.accept()
                 except socket.timeout:
-                    log(f"idle for {self.idle_timeout:g} s: exiting")
-                    break
-                with connection:
-                    self._serve_connection(connection)
+                    continue
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # progress messages are small
+                self._start_connection(connection)
         finally:
             self.close()
 
     def close(self) -> None:
+        """Stop listening, withdraw worker.json, let a running colorization finish."""
+        self.running = False
         self.listener.close()
+        if self._published():
+            with contextlib.suppress(OSError):
+                os.remove(self.state_path)
+        self.compute.shutdown(wait=True)
+        self.log("stopped")
+        self.log_file.close()
+
+    def _published(self) -> bool:
+        """Whether worker.json still names this worker (clients cannot find it otherwise)."""
         try:
             with open(self.state_path) as f:
-                if json.load(f).get("pid") == os.getpid():
-                    os.remove(self.state_path)
-        except (OSError, ValueError):
-            pass
+                return json.load(f).get("pid") == os.getpid()
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def _idle_for(self) -> float:
+        with self.state_lock:
+            return 0.0 if self.requests else time.monotonic() - self.last_request
+
+    @contextlib.contextmanager
+    def _request(self):
+        """Counts a request in progress: the idle timer starts again when none is left."""
+        with self.state_lock:
+            self.requests += 1
+        try:
+            yield
+        finally:
+            with self.state_lock:
+                self.requests -= 1
+                self.last_request = time.monotonic()
+
+    def _start_connection(self, connection: socket.socket) -> None:
+        with self.state_lock:
+            accepted = self.connections < MAX_CONNECTIONS
+            self.connections += accepted
+        if not accepted:
+            connection.close()
+            self.log(f"more than {MAX_CONNECTIONS} connections at once: closed a new one")
+            return
+        threading.Thread(target=self._serve_connection, args=(connection,), daemon=True).start()
 
     def _serve_connection(self, connection: socket.socket) -> None:
-        connection.settimeout(60)
-        while self.running:
-            try:
-                header, payload = receive_message(connection)
-            except (EOFError, OSError, ValueError):
-                return
-            if not hmac.compare_digest(str(header.get("token", "")), self.secret):
-                send_message(connection, {"ok": False, "error": "the hintcolor worker refused a request without its user's secret"})
-                return
-            reply, data = self._handle(header, payload)
-            send_message(connection, reply, data)
-
-    def _handle(self, header: dict, payload: bytes) -> tuple[dict, bytes]:
-        op = header.get("op")
+        """Serve the requests of one connection until it closes or misbehaves (one log line)."""
         try:
-            if op == "hello":
-                return {"ok": True, "version": __version__, "protocol": PROTOCOL, "pid": os.getpid()}, b""
-            if op == "shutdown":
-                self.running = False
-                return {"ok": True}, b""
-            if op == "colorize":
-                return self._colorize(header, payload)
-            return {"ok": False, "error": f"unknown request {op!r}"}, b""
-        except HintcolorError as e:
-            return {"ok": False, "error": str(e)}, b""
-        except Exception as e:  # keep serving; the log has the details
-            traceback.print_exc()
-            return {"ok": False, "error": f"the hintcolor worker failed ({type(e).__name__}: {e}); its log has details"}, b""
+            with connection:
+                while self.running:
+                    connection.settimeout(HEADER_TIMEOUT)
+                    if not wait_readable(connection, HEADER_TIMEOUT):
+                        self.log(f"a client said nothing for {HEADER_TIMEOUT:g} s: connection closed")
+                        return
+                    if connection.recv(1, socket.MSG_PEEK) == b"":
+                        return  # closed between requests: the normal end
+                    if not self._serve_request(connection, receive_header(connection)):
+                        return
+        except ClientGone as e:
+            self.log(f"the client went away during '{e}': request abandoned")
+        except (OSError, EOFError, ProtocolError) as e:
+            self.log(f"a connection ended badly: {type(e).__name__}: {e}")
+        except Exception:  # a bug; the worker still serves the others
+            self.log(f"a connection failed:\n{traceback.format_exc().rstrip()}")
+        finally:
+            with self.state_lock:
+                self.connections -= 1
 
-    def _colorize(self, header: dict, payload: bytes) -> tuple[dict, bytes]:
+    def _serve_request(self, connection: socket.socket, header: dict) -> bool:
+        """Authenticate, check, read the payload, answer; False when the connection must close."""
+        token = header.get("token")
+        if not isinstance(token, str) or not hmac.compare_digest(token.encode("utf-8"), self.secret):
+            self.log("refused a request without this user's secret")
+            send_message(connection, {"ok": False, "code": "secret", "error": "a request without this user's secret"})
+            return False
+        with self._request():
+            try:
+                keep_open = self._answer(connection, header)
+            finally:
+                release_memory()  # the request's pixels are freed by now
+        return keep_open and self.running
+
+    def _answer(self, connection: socket.socket, header: dict) -> bool:
+        """Read an authenticated request's payload, handle it, send the reply; False to close."""
+        try:
+            payload = self._receive_payload(connection, header)
+            reply, data = self._handle(header, payload, Progress(connection))
+        except RequestError as e:
+            self.log(f"{header.get('op')!r:.40} request: error: {e}")
+            reply, data = {"ok": False, "code": e.code, "error": str(e)}, b""
+            if e.close:
+                send_message(connection, reply)
+                return False
+        connection.settimeout(TRANSFER_TIMEOUT)
+        send_message(connection, reply, data)
+        return True
+
+    def _receive_payload(self, connection: socket.socket, header: dict) -> bytearray:
+        expected = payload_size(header)
+        if header.get("size", 0) != expected:
+            raise RequestError("request", f"the request declares {header.get('size', 0)} bytes of pixels but its "
+                                          f"layers need {expected}", close=True)
+        connection.settimeout(TRANSFER_TIMEOUT)
+        return receive_exactly(connection, expected)
+
+    def _handle(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        op = header["op"]
+        if op == "hello":
+            return {"ok": True, "version": __version__, "protocol": PROTOCOL, "pid": os.getpid()}, b""
+        if op == "shutdown":
+            self.running = False
+            self.log("asked to exit")
+            return {"ok": True}, b""
+        try:
+            return self._colorize(header, payload, progress)
+        except (RequestError, ClientGone):
+            raise
+        except HintcolorError as e:
+            raise RequestError("input", str(e)) from None
+        except Exception as e:  # keep serving; the log has the details
+            self.log(f"colorize failed:\n{traceback.format_exc().rstrip()}")
+            raise RequestError("failed", f"{type(e).__name__}: {e}") from None
+
+    def _colorize(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        """Queue the request for the compute thread and wait for it, abandoning it if the client goes."""
+        options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header.get("hints")
-        options = header.get("options", {})
-        width, height, fmt = int(photo["width"]), int(photo["height"]), photo["format"]
+        self.log(f"colorize {photo['width']}×{photo['height']} {photo['format']}, "
+                 f"hint layer: {'yes' if hint else 'none'}, {options}")
+        progress(0.02, "Received the pixels")
+        with self.state_lock:
+            queued = self.queued
+            self.queued += 1
+        try:
+            job = self.compute.submit(self._compute, photo, hint, payload, options, progress)
+            if queued:
+                progress(0.05, "Waiting for another colorization to finish")
+            while True:
+                try:
+                    return job.result(timeout=0.2)
+                except concurrent.futures.TimeoutError:  # once running, the compute thread itself looks
+                    if not job.running() and progress.gone() and job.cancel():
+                        raise ClientGone("Waiting for another colorization to finish") from None
+        finally:
+            with self.state_lock:
+                self.queued -= 1
+
+    def _compute(self, photo: dict, hint: dict | None, payload: bytearray, options: dict,
+                 progress: Progress) -> tuple[dict, bytes]:
+        """Colorize (in the compute thread: all large arrays are made and freed in this one thread)."""
+        start = time.perf_counter()
+        width, height, fmt = photo["width"], photo["height"], photo["format"]
         photo_size = layer_bytes(width, height, fmt)
-        pixels = decode_layer(payload[:photo_size], width, height, fmt)
+        pixels = decode_layer(memoryview(payload)[:photo_size], width, height, fmt)
         hint_layer = None
         if hint:
-            raw = decode_layer(payload[photo_size:], int(hint["width"]), int(hint["height"]), "u8")
-            hint_layer = place_hint_layer(raw, (int(hint["x"]), int(hint["y"])), (width, height))
-        log(f"colorize {width}×{height} {fmt}, hint layer: {'yes' if hint else 'none'}")
-        start = time.perf_counter()
-        colorizer = self._colorizer(str(options.get("device", "auto")), str(options.get("engine", "auto")))
-        colorizer.work_size = int(options.get("work_size", 256))
-        rgb = colorizer.colorize_array(unit_float(pixels[:, :, :3]), hint_image=hint_layer)
-        log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
+            raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
+            hint_layer = place_hint_layer(raw, (hint["x"], hint["y"]), (width, height))
+        colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
+        colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
+        if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
+            raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
+                               "the propagation engine needs at least one color hint")
+        rgb = colorizer.colorize_array(pixels[:, :, :3], hint_image=hint_layer,
+                                       progress=progress.scaled(0.1, 0.9))
+        data = encode_layer(rgb, pixels[:, :, 3], fmt)
+        del rgb, pixels, hint_layer
+        release_memory()
+        progress(0.95, "Sending the result")
+        self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device),
-                 "engine": colorizer.engine, "notice": colorizer.notice}
-        return reply, encode_layer(rgb, pixels[:, :, 3], fmt)
+                 "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
+        return reply, data
 
-    def _colorizer(self, device: str, engine: str):
+    def _colorizer(self, device: str, engine: str, precision: str, progress: Progress):
         from .pipeline import Colorizer, resolve_device
 
-        key = (str(resolve_device(device)), engine)
+        try:
+            resolved = str(resolve_device(device))
+        except InputError as e:
+            raise RequestError("device", str(e)) from None
+        key = (resolved, engine, precision)
         if key not in self.colorizers:
-            log(f"preparing the {engine} engine on {key[0]}")
-            self.colorizers[key] = Colorizer(self.weights, key[0], engine=engine)
+            progress(0.05, "Preparing the model (first run)")
+            self.log(f"preparing the {engine} engine on {resolved}")
+            try:
+                colorizer = Colorizer(self.weights, resolved, engine=engine, precision=precision)
+            except WeightsError as e:
+                self.log(f"weights: {e}")
+                raise RequestError("weights", "the network's weights are missing or unusable") from None
+            if colorizer.notice:
+                self.log(f"notice: {colorizer.notice}")
+            self.colorizers[key] = colorizer
         return self.colorizers[key]
 
 
-def log(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+class Progress:
+    """Reports a request's progress to its client, and notices when the client has gone."""
+
+    def __init__(self, connection: socket.socket, low: float = 0.0, high: float = 1.0):
+        self.connection, self.low, self.high = connection, low, high
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        self.check(stage)
+        try:
+            send_message(self.connection, {"progress": round(self.low + (self.high - self.low) * fraction, 3), "stage": stage})
+        except OSError:
+            raise ClientGone(stage) from None
+
+    def check(self, stage: str) -> None:
+        """ClientGone if the client has gone."""
+        if self.gone():
+            raise ClientGone(stage)
+
+    def gone(self) -> bool:
+        """Whether the client closed the connection or sent anything (a cancel) while its request runs."""
+        return wait_readable(self.connection, 0)
+
+    def scaled(self, low: float, high: float) -> Progress:
+        """The same reporter, mapping 0..1 to ``low``..``high`` of this one's range."""
+        span = self.high - self.low
+        return Progress(self.connection, self.low + span * low, self.low + span * high)
+
+
+def wait_readable(connection: socket.socket, timeout: float) -> bool:
+    """True when the connection has bytes to read or was closed, within ``timeout`` seconds."""
+    return bool(select.select([connection], [], [], timeout)[0])
+
+
+def payload_size(header: dict) -> int:
+    """Bytes of payload a request needs; RequestError (close) for an unknown or absurd request.
+    Nothing is allocated here: this runs before the payload is read."""
+    op = header.get("op")
+    if op not in OPERATIONS:
+        raise RequestError("request", f"unknown request {op!r:.40}", close=True)
+    if op != "colorize":
+        return 0
+    photo = _layer_header(header.get("photo"), "photo")
+    if photo.get("format") not in FORMATS:
+        raise RequestError("request", f"photo format {photo.get('format')!r:.20} is not one of {sorted(FORMATS)}", close=True)
+    size = layer_bytes(photo["width"], photo["height"], photo["format"])
+    hints = header.get("hints")
+    if hints is not None:
+        hints = _layer_header(hints, "hint layer", offset=True)
+        size += layer_bytes(hints["width"], hints["height"], "u8")
+    return size
+
+
+def _layer_header(layer: object, name: str, offset: bool = False) -> dict:
+    if not isinstance(layer, dict):
+        raise RequestError("request", f"the {name} is not described", close=True)
+    fields = {"width": (1, MAX_SIDE), "height": (1, MAX_SIDE)}
+    if offset:
+        fields.update(x=(-MAX_SIDE, MAX_SIDE), y=(-MAX_SIDE, MAX_SIDE))
+    for field, (low, high) in fields.items():
+        value = layer.get(field)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise RequestError("request", f"the {name}'s {field} is {value!r:.20}, not a whole number from {low} to {high}",
+                               close=True)
+    if layer["width"] * layer["height"] > MAX_PIXELS:
+        raise RequestError("request", f"the {name} has {layer['width']}×{layer['height']} pixels, more than the "
+                                      f"{MAX_PIXELS // 1000000} megapixels the worker takes", close=True)
+    return layer
+
+
+def colorize_options(options: object) -> dict:
+    """The colorize request's options, checked: device, engine, precision, work_size, snap_hints."""
+    from .pipeline import ENGINES, PRECISIONS
+
+    options = dict(options) if isinstance(options, dict) else {}
+    device, engine, work_size = options.get("device", "auto"), options.get("engine", "auto"), options.get("work_size", 256)
+    precision, snap = options.get("precision", "auto"), options.get("snap_hints", True)
+    if not isinstance(device, str):
+        raise RequestError("request", f"device {device!r:.20} is not a name")
+    if engine not in ENGINES:
+        raise RequestError("request", f"engine {engine!r:.20} is not one of {', '.join(ENGINES)}")
+    if precision not in PRECISIONS:
+        raise RequestError("request", f"precision {precision!r:.20} is not one of {', '.join(PRECISIONS)}")
+    if isinstance(work_size, bool) or not isinstance(work_size, int) or not 8 <= work_size <= MAX_WORK_SIZE:
+        raise RequestError("request", f"working size {work_size!r:.20} is not from 8 to {MAX_WORK_SIZE}")
+    if not isinstance(snap, bool):
+        raise RequestError("request", f"snap_hints {snap!r:.20} is not true or false")
+    return {"device": device, "engine": engine, "precision": precision, "work_size": work_size, "snap_hints": snap}
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim if sys.platform.startswith("linux") else None
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Hand freed heap memory back to the system. glibc keeps what a thread freed in that thread's
+    arena; with a thread per connection, a long-lived worker's RSS would creep up without this."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def open_log(path: str) -> tuple[TextIO, bool]:
+    """The worker's log file (moved aside first when past LOG_LIMIT), and whether lines must also go
+    to stderr (a worker started by hand; one started by the client has stderr in this file already)."""
+    try:
+        stderr_is_log = os.path.samestat(os.fstat(sys.stderr.fileno()), os.stat(path))
+    except (OSError, ValueError, AttributeError):
+        stderr_is_log = False
+    if os.path.exists(path) and os.path.getsize(path) > LOG_LIMIT:
+        os.replace(path, path + ".1")
+    log = open(path, "a", buffering=1, encoding="utf-8")
+    if stderr_is_log:
+        os.dup2(log.fileno(), sys.stderr.fileno())  # tracebacks follow into the new file
+    return log, not stderr_is_log
 
 
 def serve(folder: str | None, weights: str | None, idle_timeout: float, port: int = 0) -> int:
     """Run a worker in the foreground until idle, stopped, or interrupted."""
     folder = folder or state_dir()
-    answer = WorkerClient(folder=folder).hello()
-    if answer is not None:
-        answer[0].close()
-        raise HintcolorError(f"a hintcolor worker is already running (pid {answer[1].get('pid')}); stop it with 'hintcolor serve --stop'")
-    worker = Worker(folder, weights, idle_timeout, port)
+    try:
+        answer = WorkerClient(folder=folder).hello()
+        if answer is not None:
+            answer[0].close()
+            raise HintcolorError(f"a hintcolor worker is already running (pid {answer[1].get('pid')}); "
+                                 "stop it with 'hintcolor serve --stop'")
+        worker = Worker(folder, weights, idle_timeout, port)
+    except WorkerError as e:
+        raise HintcolorError(str(e)) from None
+    except OSError as e:
+        raise HintcolorError(f"cannot listen on {HOST}:{port} ({e.strerror}): choose another --port, or leave it out") from None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker.serve_forever()
     return 0
@@ -151,10 +457,13 @@ def serve(folder: str | None, weights: str | None, idle_timeout: float, port: in
 
 def stop(folder: str | None) -> int:
     """Ask the running worker to exit; prints what happened."""
-    client = WorkerClient(folder=folder or state_dir())
+    folder = folder or state_dir()
     try:
-        client.request({"op": "shutdown"}, start=False)
+        stopped = WorkerClient(folder=folder).stop()
     except WorkerError as e:
         raise HintcolorError(str(e)) from None
+    if not stopped:
+        raise HintcolorError(f"no hintcolor worker is running (state folder {folder})")
     print("hintcolor worker stopped")
     return 0
+

@@ -1,6 +1,8 @@
 """The worker and its client, without GIMP: protocol, secret, layers, idle exit, restart, crashes."""
+import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -11,23 +13,34 @@ import time
 
 import numpy as np
 import pytest
+import skimage.data
+from PIL import Image
 
 from hintcolor import __version__
 from hintcolor.client import PROTOCOL, WorkerClient, WorkerError, receive_message, send_message
 from hintcolor.layers import place_hint_layer
 from hintcolor.server import Worker
 
-from conftest import gray_photo
+from waiting import wait_for
+
+
+
+def _serve_in_thread(worker):
+    """Run ``worker`` in a thread; returns the thread once worker.json is published."""
+    thread = threading.Thread(target=worker.serve_forever, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not os.path.exists(worker.state_path):
+        assert time.monotonic() < deadline and thread.is_alive(), "the worker did not start"
+        time.sleep(0.01)
+    return thread
 
 
 @pytest.fixture
 def worker(tmp_path, weights_file):
     """A worker serving in a thread (state folder tmp_path/state)."""
     worker = Worker(str(tmp_path / "state"), str(weights_file), idle_timeout=60)
-    thread = threading.Thread(target=worker.serve_forever, daemon=True)
-    thread.start()
-    while not os.path.exists(worker.state_path):
-        time.sleep(0.01)
+    thread = _serve_in_thread(worker)
     yield worker
     try:
         WorkerClient(folder=worker.folder).request({"op": "shutdown"}, start=False)
@@ -37,12 +50,12 @@ def worker(tmp_path, weights_file):
 
 
 def _photo_rgba(width=192, height=128):
-    gray = np.asarray(gray_photo().resize((width, height)))
+    gray = np.asarray(Image.fromarray(skimage.data.camera()).resize((width, height)))
     alpha = np.linspace(0, 255, width, dtype=np.uint8)[None].repeat(height, 0)
     return np.dstack([gray, gray, gray, alpha])
 
 
-def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8"):
+def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8", progress=None):
     height, width = photo.shape[:2]
     header = {"op": "colorize", "photo": {"width": width, "height": height, "format": fmt}, "hints": None,
               "options": {"device": "cpu", "work_size": 64}}
@@ -50,7 +63,7 @@ def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8"):
     if hints is not None:
         header["hints"] = {"width": hints.shape[1], "height": hints.shape[0], "x": offset[0], "y": offset[1]}
         payload.append(hints.tobytes())
-    reply, data = client.request(header, payload)
+    reply, data = client.request(header, payload, progress=progress)
     dtype = np.uint8 if fmt == "u8" else np.float32
     return reply, np.frombuffer(data, dtype).reshape(height, width, 4)
 
@@ -111,7 +124,7 @@ def test_float_layers_round_trip(worker):
 def test_bad_requests_get_one_line_errors_and_the_worker_goes_on(worker):
     client = WorkerClient(folder=worker.folder)
     header = {"op": "colorize", "photo": {"width": 10, "height": 10, "format": "u8"}, "hints": None}
-    with pytest.raises(WorkerError, match="expected 10×10 RGBA u8"):
+    with pytest.raises(WorkerError, match="declares 5 bytes of pixels but its layers need 400"):
         client.request(header, b"short")
     with pytest.raises(WorkerError, match="unknown request"):
         client.request({"op": "dance"})
@@ -125,6 +138,48 @@ def test_client_module_stays_python27_compatible():
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "vermin"), "--target=2.7-", "--target=3.6-", "--violations",
                              "--no-tips", hintcolor.client.__file__], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+    with open(hintcolor.client.__file__, "rb") as f:
+        f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
+
+
+def _python27():
+    """A working Python 2.7 interpreter (as GIMP 2.10 has), or None."""
+    candidates = [shutil.which("python2.7")] + sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/2.7*/bin/python")))
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (2, 7)"],
+                          capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def test_the_client_works_under_python27(worker):
+    python27 = _python27()
+    if python27 is None:
+        pytest.skip("no Python 2.7 interpreter found")
+    import hintcolor.client
+
+    script = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import client
+c = client.WorkerClient(folder=sys.argv[1])
+stages = []
+photo = {"width": 8, "height": 8, "format": "u8"}
+reply, data = c.request({"op": "colorize", "photo": photo, "hints": {"width": 8, "height": 8, "x": 0, "y": 0},
+                         "options": {"engine": "propagate"}},
+                        [b"\\x80" * 256, b"\\xc8\\x28\\x28\\xff" * 64], progress=lambda f, t: stages.append(t))
+print("%s %d %s" % (reply["ok"], len(data), stages[-1]))
+try:
+    c.request({"op": "colorize", "photo": photo, "hints": None, "options": {"engine": "propagate"}}, b"\\x80" * 256)
+except client.WorkerError as e:
+    print("error: %s" % e)
+"""
+    result = subprocess.run([python27, "-c", script, worker.folder, os.path.dirname(hintcolor.client.__file__)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True 256 Sending the result",
+                                          "error: the propagation engine needs at least one color dot: paint dots on "
+                                          "a hint layer and choose it as Hint layer, or choose Engine: Network"]
 
 
 def test_place_hint_layer_crops_and_pads():
@@ -155,7 +210,7 @@ def test_client_starts_a_worker_and_restarts_a_crashed_one(tmp_path, weights_fil
     assert "Starting the hintcolor worker" in steps
     first = client.hello()[1]["pid"]
     os.kill(first, signal.SIGKILL)  # crash: worker.json stays behind, stale
-    time.sleep(0.2)
+    wait_for(lambda: client.hello() is None, 10, "the killed worker's port to close")
     client.request({"op": "hello"})
     second = client.hello()[1]["pid"]
     assert second != first
@@ -168,10 +223,8 @@ def test_worker_killed_mid_request_is_reported_with_its_log(tmp_path, weights_fi
     client.request({"op": "hello"})
     pid = client.hello()[1]["pid"]
     photo = np.zeros((3000, 4000, 4), np.uint8)
-    killer = threading.Timer(0.3, os.kill, (pid, signal.SIGKILL))
-    killer.start()
     with pytest.raises(WorkerError, match=r"stopped during the request.*worker\.log"):
-        _colorize(client, photo)
+        _colorize(client, photo, progress=lambda fraction, stage: os.kill(pid, signal.SIGKILL))
 
 
 def test_serve_command_refuses_a_second_worker_and_stops_the_first(worker, tmp_path):
@@ -182,5 +235,178 @@ def test_serve_command_refuses_a_second_worker_and_stops_the_first(worker, tmp_p
     stop = subprocess.run([sys.executable, "-m", "hintcolor", "serve", "--stop", "--state-dir", worker.folder],
                           capture_output=True, text=True, timeout=60)
     assert stop.returncode == 0 and "stopped" in stop.stdout
-    time.sleep(0.5)
+    wait_for(lambda: WorkerClient(folder=worker.folder).hello() is None, 10, "the worker to stop")
+
+
+def test_the_worker_logs_to_its_state_folder_even_when_started_by_hand(worker):
+    with open(os.path.join(worker.folder, "worker.log")) as f:
+        assert "listening on 127.0.0.1" in f.read()
+
+
+def test_idle_exit_counts_requests_not_open_connections(tmp_path, weights_file):
+    worker = Worker(str(tmp_path / "state"), str(weights_file), idle_timeout=0.5)
+    thread = threading.Thread(target=worker.serve_forever, daemon=True)
+    thread.start()
+    with socket.create_connection(("127.0.0.1", worker.port)):  # a silent connection does not keep it up
+        thread.join(10)
+        assert not thread.is_alive()
+
+
+def test_a_worker_of_another_version_is_asked_to_exit_and_replaced(worker, tmp_path, weights_file, monkeypatch):
+    import hintcolor.server
+
+    monkeypatch.setattr(hintcolor.server, "__version__", "0.0.1")
+    with pytest.raises(WorkerError, match=r"version 0\.0\.1 but this plug-in is .*: stop it .*hintcolor serve --stop"):
+        WorkerClient(folder=worker.folder, version=__version__).request({"op": "hello"})  # started by hand: say so
+    client = _spawning_client(tmp_path, weights_file)
+    client.request({"op": "hello"})
+    sock, reply = client.hello()
+    sock.close()
+    assert reply["version"] == __version__ and reply["pid"] != os.getpid()
+    assert "asked to exit" in open(client.log_path).read()
+
+
+def _publish(folder, port):
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    with open(os.path.join(folder, "worker.json"), "w") as f:
+        json.dump({"pid": 999999, "port": port, "version": __version__, "protocol": PROTOCOL}, f)
+
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_stale_worker_json_is_one_line_for_a_worker_started_by_hand(tmp_path):
+    folder = str(tmp_path / "state")
+    port = _closed_port()
+    _publish(folder, port)
+    with pytest.raises(WorkerError, match=rf"no hintcolor worker answers \(nothing listens on port {port}; worker.json is left "
+                                          rf"from one that stopped\): start it again with 'hintcolor serve --state-dir"):
+        WorkerClient(folder=folder).request({"op": "hello"})
+
+
+@pytest.fixture
+def foreign_port():
+    """A program on a port that is not a hintcolor worker: it answers like a web server, or not at all."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    behaviour = {"answer": b"HTTP/1.1 400 Bad Request\r\n\r\n"}
+    connections, done = [], threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                continue
+            connections.append(connection)
+            if behaviour["answer"]:
+                connection.sendall(behaviour["answer"])
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], behaviour
+    done.set()
+    thread.join(5)
+    for connection in connections:
+        connection.close()
+    listener.close()
+
+
+def test_a_port_now_used_by_another_program_does_not_hang_the_client(tmp_path, weights_file, foreign_port):
+    port, behaviour = foreign_port
+    folder = str(tmp_path / "state")
+    _publish(folder, port)
+    behaviour["answer"] = None  # silent: the hello times out
+    start = time.monotonic()
+    with pytest.raises(WorkerError, match=rf"port {port} is used by a program that does not answer as a hintcolor worker"):
+        WorkerClient(folder=folder).request({"op": "hello"})
+    assert time.monotonic() - start < 30
+    behaviour["answer"] = b"HTTP/1.1 400 Bad Request\r\n\r\n"
+    client = _spawning_client(tmp_path, weights_file)  # the plug-in starts a worker of its own
+    client.request({"op": "hello"})
+    assert client.hello()[1]["ok"]
+    assert f"port {port} is used by a program that does not speak the hintcolor protocol" in open(client.log_path).read()
+    client.request({"op": "shutdown"}, start=False)
+
+
+def test_a_worker_that_cannot_start_is_reported_at_once(tmp_path):
+    client = WorkerClient(python=sys.executable, folder=str(tmp_path / "state"), serve_args=["--idle-timeout", "soon"])
+    start = time.monotonic()
+    with pytest.raises(WorkerError, match=r"stopped as it started \(status 2\); details are in its log, .*worker\.log"):
+        client.request({"op": "hello"})
+    assert time.monotonic() - start < 60
+    assert "invalid float value" in open(client.log_path).read()
+
+
+def test_a_missing_python_is_explained_for_a_sandboxed_gimp(tmp_path):
+    client = WorkerClient(python=str(tmp_path / "no-venv" / "python"), folder=str(tmp_path / "state"))
+    with pytest.raises(WorkerError, match=r"cannot be found from here to start one: start 'hintcolor serve --state-dir"):
+        client.request({"op": "hello"})
+
+
+def test_library_errors_and_notices_reach_gimp_in_its_words(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("HINTCOLOR_WEIGHTS", str(tmp_path / "nowhere" / "siggraph17.pth"))
+    worker = Worker(str(tmp_path / "state"), None, idle_timeout=60)
+    _serve_in_thread(worker)
+    client = WorkerClient(folder=worker.folder)
+    photo = _photo_rgba(64, 48)
+    hints = np.zeros((48, 64, 4), np.uint8)
+    hints[20:23, 30:33] = (200, 40, 40, 255)
+    reply, _ = _colorize(client, photo, hints)
+    assert reply["engine"] == "propagate"
+    assert reply["notice"] == "network weights not installed: colors propagated from your hints (README: Weights)"
+    assert "nowhere" in open(client.log_path).read()  # the long form, for whoever reads the log
+    with pytest.raises(WorkerError, match=r"^without the network's weights, colors come only from your hints: paint dots"):
+        _colorize(client, photo)
+    header = {"op": "colorize", "photo": {"width": 64, "height": 48, "format": "u8"}, "hints": None,
+              "options": {"engine": "siggraph17"}}
+    with pytest.raises(WorkerError, match=r"^the network's weights are not installed for the worker: choose Engine: Propagate"):
+        client.request(header, photo.tobytes())
+    if not (torch.cuda.is_available() or torch.backends.mps.is_available()):
+        header["options"] = {"device": "gpu"}
+        with pytest.raises(WorkerError) as error:
+            client.request(header, photo.tobytes())
+        assert str(error.value) == "the GPU is not available on this machine: choose Device: Automatic or CPU"
+    client.request({"op": "shutdown"})
+
+
+def test_a_worker_no_longer_named_in_worker_json_exits(tmp_path, weights_file):
+    """Two plug-in calls that both started a worker: the one clients cannot find goes away."""
+    worker = Worker(str(tmp_path / "state"), str(weights_file), idle_timeout=60)
+    thread = _serve_in_thread(worker)
+    _publish(worker.folder, _closed_port())  # another worker's address
+    thread.join(10)
+    assert not thread.is_alive()
+    assert "no longer names this worker" in open(os.path.join(worker.folder, "worker.log")).read()
+
+
+def test_a_refused_secret_names_the_worker_to_end(worker):
+    with open(os.path.join(worker.folder, "secret"), "w") as f:  # the secret changed after the worker started
+        f.write("0" * 64)
+    with pytest.raises(WorkerError, match=rf"refused this plug-in's secret .*end the worker process \(pid {os.getpid()}\)"):
+        WorkerClient(folder=worker.folder).request({"op": "hello"})
+    with open(os.path.join(worker.folder, "secret"), "w") as f:
+        f.write(worker.secret.decode())
+
+
+def test_a_large_log_is_moved_aside_when_a_worker_starts(tmp_path, weights_file):
+    folder = tmp_path / "state"
+    folder.mkdir(mode=0o700)
+    (folder / "worker.log").write_text("old line\n" * 200000)  # 1.8 MB
+    worker = Worker(str(folder), str(weights_file), idle_timeout=0.1)
+    worker.serve_forever()
+    assert (folder / "worker.log.1").read_text().startswith("old line")
+    assert "old line" not in (folder / "worker.log").read_text()
+
+
+def test_serve_stop_stops_a_worker_of_another_protocol(worker, monkeypatch):
+    import hintcolor.server
+
+    monkeypatch.setattr(hintcolor.server, "PROTOCOL", 1)
+    assert WorkerClient(folder=worker.folder).stop()
     assert WorkerClient(folder=worker.folder).hello() is None
+    assert not WorkerClient(folder=worker.folder).stop()
