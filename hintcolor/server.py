@@ -41,7 +41,7 @@ TRANSFER_TIMEOUT = 30.0
 MAX_CONNECTIONS = 32
 #: Largest side of a layer (GIMP's own limit) and of the network's working grid.
 MAX_SIDE = 524288
-MAX_WORK_SIZE = 4096
+MAX_WORK_SIZE = 1024  # the plug-in offers up to 1024; the grid (up to 4× wider) bounds the memory
 #: worker.log is moved to worker.log.1 when a worker starts and finds it larger than this.
 LOG_LIMIT = 1 << 20
 OPERATIONS = ("hello", "shutdown", "colorize")
