@@ -191,6 +191,26 @@ options = st.fixed_dictionaries({}, optional={
     "work_size": st.sampled_from([8, 64, 7, 5000, "256", None, True])})
 
 
+def _pixels(layer: object) -> int | None:
+    """Pixels of a fuzzed layer whose width and height are small non-negative integers, else None."""
+    if not isinstance(layer, dict):
+        return None
+    sides = [layer.get("width"), layer.get("height")]
+    if all(type(side) is int and 0 <= side <= 4096 for side in sides):
+        return sides[0] * sides[1]
+    return None
+
+
+def _small_payload(header: dict) -> int | None:
+    """The payload the layers need, when they are small and valid; None otherwise."""
+    photo, hints = _pixels(header["photo"]), _pixels(header["hints"])
+    sample = {"u8": 1, "float": 4}.get(header["photo"].get("format")) if photo is not None else None
+    if sample is None or (header["hints"] is not None and hints is None):
+        return None
+    need = photo * 4 * sample + 4 * (hints or 0)
+    return need if 0 < need <= 4096 else None
+
+
 @st.composite
 def authenticated_requests(draw) -> tuple[dict, bytes]:
     """Requests carrying the secret, with fuzzed layers, options and payload lengths."""
@@ -199,13 +219,7 @@ def authenticated_requests(draw) -> tuple[dict, bytes]:
               "options": draw(options | st.none() | st.text(max_size=3))}
     header["photo"] = dict(header["photo"], format=draw(st.sampled_from(["u8", "float", "rgb"]))) \
         if isinstance(header["photo"], dict) else header["photo"]
-    try:  # the payload the layers need, when they are small and valid
-        need = header["photo"]["width"] * header["photo"]["height"] * 4 * {"u8": 1, "float": 4}[header["photo"]["format"]]
-        if header["hints"] is not None:
-            need += header["hints"]["width"] * header["hints"]["height"] * 4
-        need = need if 0 < need <= 4096 else None
-    except (TypeError, KeyError):
-        need = None
+    need = _small_payload(header)
     length = draw(st.sampled_from([need, need, 0, 7, 300]) if need else st.sampled_from([0, 7, 300]))
     return header, draw(st.binary(min_size=length, max_size=length))
 
