@@ -199,7 +199,8 @@ class Colorizer:
         (0..1; for 16-bit or float work nothing is quantised on the way; uint16 is converted to
         float). ``dtype``: of the result, ``np.float32`` or ``np.uint8`` (rounded); by default
         uint8 for uint8 input, float32 otherwise. ``progress(fraction of this call done, stage now
-        starting)`` is called at stage boundaries (after the full-resolution L*, after the network
+        starting)`` is called at stage boundaries (after the full-resolution L*, after the network's working
+        copy, after the network
         or propagation, after each band of the final conversion); an exception it raises abandons
         the call.
         """
@@ -221,7 +222,9 @@ class Colorizer:
             ab = propagate(full_l[0, 0], all_hints)[None]
         else:
             _report(progress, 0.15, "Computing colors with the network")
-            ab = self.predict_ab(_working_l(image, self.working_size(width, height), self.device), all_hints, (width, height))
+            work_l = _working_l(image, self.working_size(width, height), self.device)
+            _report(progress, 0.25, "Computing colors with the network")
+            ab = self.predict_ab(work_l, all_hints, (width, height))
         _report(progress, 0.5, COMPOSING)
         band_done = None if progress is None else (lambda done, _: progress(0.5 + 0.5 * done, COMPOSING))
         return fullres.compose(full_l, ab, dtype, band_done)
