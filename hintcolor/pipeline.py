@@ -199,10 +199,9 @@ class Colorizer:
         (0..1; for 16-bit or float work nothing is quantised on the way; uint16 is converted to
         float). ``dtype``: of the result, ``np.float32`` or ``np.uint8`` (rounded); by default
         uint8 for uint8 input, float32 otherwise. ``progress(fraction of this call done, stage now
-        starting)`` is called at stage boundaries (after the full-resolution L*, after the network's working
-        copy, after the network
-        or propagation, after each band of the final conversion); an exception it raises abandons
-        the call.
+        starting)`` is called at stage boundaries (after the full-resolution L*, after the
+        network's working copy, after the network or propagation, after each band of the final
+        conversion); an exception it raises abandons the call.
         """
         if image.dtype not in (np.uint8, np.float32):
             image = unit_float(image)
