@@ -116,6 +116,14 @@ def hint_layer_for(image, photo, selected_hint, config):
     return selected_hint or layers.hint_layer_of(image, photo)
 
 
+def notice_line(reply, options):
+    """The worker's notice in one short line that fits GIMP's status bar (worker.log has it in full)."""
+    if options["engine"] == "auto" and reply.get("engine") == "propagate":
+        return "Network weights not installed: colors propagated from your hints (README: Weights)"
+    first = reply["notice"].split("; ")[0].split(". ")[0]
+    return first if len(first) <= 90 else first[:87] + "..."
+
+
 def notify_once(text):
     """Show a notice that is not an error once per GIMP session: during the run it goes to the
     status bar (GIMP puts a one-line message of a plug-in with a progress there)."""
@@ -157,7 +165,7 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
     finally:
         image.undo_group_end()
     if reply.get("notice"):
-        notify_once(reply["notice"])
+        notify_once(notice_line(reply, worker_options(config)))
     Gimp.progress_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())

@@ -60,7 +60,8 @@ class GimpEnv:
 GIMPS = [GimpEnv("3.0", "trixie", ROOT / ".gimp-root"), GimpEnv("3.2", "forky", ROOT / ".gimp-root-3.2")]
 
 
-def start_worker(host: Path, weights: Path, log) -> subprocess.Popen:
-    """``hintcolor serve`` on this machine, publishing itself in ``host/state``."""
+def start_worker(host: Path, weights: Path | None, log, env: dict | None = None) -> subprocess.Popen:
+    """``hintcolor serve`` on this machine, publishing itself in ``host/state`` (without weights: the
+    automatic engine falls back to propagation, with a notice)."""
     return subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(host / "state"),
-                             "--weights", str(weights), "--idle-timeout", "600"], stderr=log)
+                             *(["--weights", str(weights)] if weights else []), "--idle-timeout", "600"], stderr=log, env=env)
