@@ -26,21 +26,24 @@ MAKE_IMAGES = '''
 def save(image, name):
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path("%(work)s/" + name), None)
 
-image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/photo.png"))
-photo = image.get_layers()[0]
-image.convert_rgb()
-hint = Gimp.Layer.new(image, "Color Hints", image.get_width(), image.get_height(), Gimp.ImageType.RGBA_IMAGE, 100,
-                      Gimp.LayerMode.NORMAL)
-image.insert_layer(hint, None, 0)
-hint.fill(Gimp.FillType.TRANSPARENT)
-x, y, size, color = %(dot)r
-buffer = hint.get_buffer()
-buffer.set(Gegl.Rectangle.new(x, y, size, size), "R'G'B'A u8", bytes(list(color) + [255]) * (size * size))
-buffer.flush()
-image.set_selected_layers([photo])
-save(image, "photo.xcf")
-big = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/big.png"))
-save(big, "big.xcf")
+def with_hints(name):
+    """The photo, a "Color Hints" layer with one dot above it, the photo selected."""
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/" + name))
+    photo = image.get_layers()[0]
+    image.convert_rgb()
+    hint = Gimp.Layer.new(image, "Color Hints", image.get_width(), image.get_height(), Gimp.ImageType.RGBA_IMAGE,
+                          100, Gimp.LayerMode.NORMAL)
+    image.insert_layer(hint, None, 0)
+    hint.fill(Gimp.FillType.TRANSPARENT)
+    x, y, size, color = %(dot)r
+    buffer = hint.get_buffer()
+    buffer.set(Gegl.Rectangle.new(x, y, size, size), "R'G'B'A u8", bytes(list(color) + [255]) * (size * size))
+    buffer.flush()
+    image.set_selected_layers([photo])
+    return image
+
+save(with_hints("photo.png"), "photo.xcf")
+save(with_hints("big.png"), "big.xcf")
 '''
 
 INSPECT = '''
@@ -119,8 +122,12 @@ def inspect(gimp) -> dict:
     path = gimp.host / "photo.xcf"
     saved = path.stat().st_mtime_ns
     gimp.key("ctrl+s")
-    wait_for(lambda: path.stat().st_mtime_ns != saved and not gimp.title(gimp.image_window).startswith("*"), 60,
-             "photo.xcf saved")
+    try:
+        wait_for(lambda: path.stat().st_mtime_ns != saved and not gimp.title(gimp.image_window).startswith("*"), 60,
+                 "photo.xcf saved")
+    except AssertionError:
+        gimp.screenshot("save-failed.png")
+        raise
     subprocess.run(gimp.env.console_command(WORK), input=INSPECT % gimp.params, text=True, capture_output=True,
                    timeout=300)
     return json.loads((gimp.host / "state.json").read_text())
@@ -169,10 +176,13 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
 
 def test_add_color_hint_layer_shows_a_hidden_hint_layer(window):
     gimp = window
-    gimp.action("Toggle Layer Visibility")  # the selected hint layer is hidden
+    gimp.action("Add Color Hint Layer")  # selects the photo's hint layer
+    gimp.action("Toggle Layer Visibility")  # hides it
     state = inspect(gimp)
     assert ["Color Hints", False] in state["layers"]
     gimp.action("Add Color Hint Layer")
+    wait_for(lambda: gimp.title(gimp.image_window).startswith("*") and plugin_process() is None, 30,
+             "Add Color Hint Layer to finish")
     state = inspect(gimp)
     assert ["Color Hints", True] in state["layers"] and len(state["layers"]) == 3
     assert state["selected"] == ["Color Hints"]
@@ -186,24 +196,44 @@ def test_cancel_leaves_the_image_as_it_was_and_the_worker_alive(window):
     title = gimp.title(gimp.image_window)
     pid = json.loads((gimp.host / "state" / "worker.json").read_text())["pid"]
     seen = len(runs(gimp))
-    gimp.key("ctrl+f")
+    gimp.action("Colorize with Hints")  # (Ctrl+F would repeat Add Color Hint Layer now)
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
+    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    gimp.x("xdotool", "key", "Return")
     wait_for(lambda: len(runs(gimp)) > seen, 120, "the worker to start on the big photo")
-    gimp.screenshot("4-big-running.png")
     plugin = wait_for(plugin_process, 10, "the plug-in process")
-    gimp.key("Escape")
+    gimp.screenshot("4-big-running.png")
+    gimp.click_progress_cancel()
     start = time.monotonic()
-    wait_for(lambda: not os.path.exists(f"/proc/{plugin}"), 5, "the plug-in to stop after Cancel", interval=0.05)
+    try:
+        wait_for(lambda: not running(plugin), 5, "the plug-in to stop after Cancel", interval=0.05)
+    except AssertionError:
+        gimp.screenshot("cancel-failed.png")
+        raise
     assert time.monotonic() - start < 1.0
     gimp.screenshot("5-cancelled.png")
     assert gimp.title(gimp.image_window) == title  # not even marked as changed
     assert messages(gimp) == []
-    # the worker lives on for the next run (needs the worker's Cancel handling)
-    assert gimp.worker.poll() is None
-    assert json.loads((gimp.host / "state" / "worker.json").read_text())["pid"] == pid
+    # the next run works, served by the same worker (needs the worker to abandon a cancelled request)
     gimp.key("alt+2")
     wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 30, "photo.xcf shown")
-    run_and_wait(gimp, "ctrl+f")
+    seen = len(runs(gimp))
+    gimp.key("ctrl+f")
+    wait_for(lambda: len(runs(gimp)) > seen, 120, "the next request to reach the worker")
+    wait_for(lambda: plugin_process() is None, 120, "the next run to finish")
+    gimp.screenshot("6-next-run.png")
     assert messages(gimp) == []
+    assert gimp.worker.poll() is None
+    assert json.loads((gimp.host / "state" / "worker.json").read_text())["pid"] == pid
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie waiting for GIMP to collect it does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def plugin_process():
@@ -211,7 +241,7 @@ def plugin_process():
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"plug-ins/hintcolor/hintcolor.py" in f.read():
+                if b"plug-ins/hintcolor/hintcolor.py" in f.read() and running(int(pid)):
                     return int(pid)
         except OSError:
             continue

@@ -145,7 +145,8 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
             ok, hint_layer = hintcolor_dialog.run_dialog(procedure, config, layers.hint_choices(image, photo), hint_layer)
             if not ok:
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
-            config.set_property("hint-layer", hint_layer)
+            # no layer in the config GIMP keeps (it cannot): the result layer records the choice for Repeat Last
+            config.set_property("hint-layer", None)
             config.set_property("hints", "auto" if hint_layer is not None else "none")
         if hint_layer is not None and hint_layer.get_id() == photo.get_id():
             raise layers.UserError("The hint layer cannot be the photo itself: choose the layer you painted on.")

@@ -61,7 +61,7 @@ class GimpWindow:
         self.gimp = self._spawn("gimp-3", "--no-splash", *images, log="gimp.log")
         self.image_window = wait_for(lambda: self.find(IMAGE_WINDOW), 120, "GIMP's image window")[0]
         self.x("xdotool", "windowmove", "--sync", self.image_window, "0", "0")
-        self.x("xdotool", "windowsize", "--sync", self.image_window, "1600", "1000")
+        self.x("xdotool", "windowsize", "--sync", self.image_window, "1600", "940")
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -106,8 +106,17 @@ class GimpWindow:
         self.key("slash")
         wait_for(lambda: self.find("Search Actions"), 20, "the action search")
         self.type(label)
-        time.sleep(0)  # the search filters as it is typed; Enter runs the first match
+        self.screenshot("action-%s.png" % label.replace(" ", "_"))
         self.x("xdotool", "key", "Return")
+
+    def click_progress_cancel(self) -> None:
+        """Click the Cancel button of the image window's status-bar progress (GIMP's default layout:
+        284 px left of the right edge, 38 px above the bottom of the geometry xdotool reports under openbox)."""
+        geometry = dict(line.split("=") for line in self.x("xdotool", "getwindowgeometry", "--shell",
+                                                            self.image_window).split())
+        x = int(geometry["X"]) + int(geometry["WIDTH"]) - 284
+        y = int(geometry["Y"]) + int(geometry["HEIGHT"]) - 38
+        self.x("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
 
     def screenshot(self, name: str) -> Path:
         self.x("import", "-window", "root", f"{self.work}/{name}")
