@@ -102,7 +102,7 @@ def reference():
 
 # Stand-ins from scikit-image's bundled samples when the Kodak photos are not beside this checkout
 # (a fresh clone): real photos, made 768×512 like the Kodak ones the tests were written for.
-SAMPLE_FOR = {"kodim03.png": "astronaut", "kodim05.png": "chelsea", "kodim23.png": "coffee"}
+SAMPLE_FOR = {"kodim03.png": "astronaut", "kodim05.png": "rocket", "kodim23.png": "coffee"}
 
 
 def photo_path(name: str = "kodim23.png") -> Path:

@@ -152,9 +152,9 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
     assert messages(gimp) == []
 
     run_and_wait(gimp, "ctrl+f")  # Repeat Last, the photo selected
-    gimp.key("Page_Up")  # the result layer selected
+    gimp.action("Select Previous Layer")  # the result layer selected
     run_and_wait(gimp, "ctrl+f")
-    gimp.key("Page_Up")  # the hint layer selected (as after painting)
+    gimp.action("Select Previous Layer")  # the hint layer selected (as after painting)
     run_and_wait(gimp, "ctrl+f")
     gimp.key("shift+ctrl+f")  # Re-Show Last: the dialog with the last values
     dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog again")
