@@ -44,6 +44,7 @@ def with_hints(name):
 
 save(with_hints("photo.png"), "photo.xcf")
 save(with_hints("big.png"), "big.xcf")
+save(Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/plain.png")), "plain.xcf")
 '''
 
 INSPECT = '''
@@ -64,14 +65,16 @@ with open("%(work)s/state.json", "w") as f:
 
 @pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
 def window(request, tmp_path_factory):
-    """GIMP's window with photo.xcf (a photo, a "Color Hints" layer with one dot, the photo selected)
-    and big.xcf (a 12 MP photo), a worker without weights; stopped afterwards, process by process."""
+    """GIMP's window with big.xcf (a 12 MP photo with hints), plain.xcf (a photo without hints) and
+    photo.xcf (a photo, a "Color Hints" layer with one dot, the photo selected), in tabs 1 to 3, and a
+    worker without weights; stopped afterwards, process by process."""
     env = request.param
     env.require()
     host = env.prepare(WORK)
     gray = Image.open(photo_path("kodim23.png")).convert("L")
     gray.save(host / "photo.png")
     gray.resize((4000, 3000), Image.BICUBIC).save(host / "big.png", compress_level=1)
+    gray.resize((96, 64)).save(host / "plain.png")  # a photo without hints
     params = {"work": WORK, "dot": DOT}
     subprocess.run(env.console_command(WORK), input=MAKE_IMAGES % params, text=True, capture_output=True, timeout=300)
     assert (host / "big.xcf").is_file()
@@ -82,7 +85,7 @@ def window(request, tmp_path_factory):
     wait_for(lambda: (host / "state" / "worker.json").exists() or worker.poll() is not None, 60, "the worker")
     gimp = GimpWindow(env, WORK)
     try:
-        gimp.start(f"{WORK}/big.xcf", f"{WORK}/photo.xcf")
+        gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf")
         wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 60, "photo.xcf opened (the last image shown)")
         gimp.worker, gimp.params = worker, params
         yield gimp
@@ -162,7 +165,7 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
     before = finished(gimp)
     gimp.x("xdotool", "key", "Return")
     wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the re-shown dialog")
-    gimp.screenshot("3-after-reruns.png")
+    gimp.screenshot("3-reruns.png")
     assert messages(gimp) == []
     # every run got the hint layer: the dialog's, Ctrl+F's (photo, result, hint layer selected), Shift+Ctrl+F's
     assert [line.split("hint layer: ")[1].split()[0] for line in runs(gimp)] == ["yes"] * 5
@@ -172,6 +175,24 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
     assert state["selected"] == ["Color Hints"]  # still the layer the user was painting on
     red, green, blue, _ = state["pixel"]
     assert red > green + 30 and blue > green + 30  # the dot's magenta, propagated
+
+    # Ctrl+F on a photo without hints and without weights: the error, once
+    show(gimp, "plain.xcf", "alt+2")
+    gimp.key("ctrl+f")
+    wait_for(lambda: messages(gimp), 120, "the error message")
+    wait_for(lambda: plugin_process() is None, 30, "the failed run to end")
+    gimp.screenshot("3-error.png")
+    assert messages(gimp) == ["GIMP Message"]
+    gimp.x("xdotool", "windowactivate", "--sync", gimp.find("^GIMP Message$")[0])
+    gimp.x("xdotool", "key", "Return")
+    wait_for(lambda: not messages(gimp), 30, "the message closed")
+    show(gimp, "photo.xcf", "alt+3")
+
+
+def show(gimp, name, key):
+    """Switch to the image tab ``key`` (alt+N) and wait until it shows ``name``."""
+    gimp.key(key)
+    wait_for(lambda: name in gimp.title(gimp.image_window), 30, f"{name} shown")
 
 
 def test_add_color_hint_layer_shows_a_hidden_hint_layer(window):
@@ -191,8 +212,7 @@ def test_add_color_hint_layer_shows_a_hidden_hint_layer(window):
 
 def test_cancel_leaves_the_image_as_it_was_and_the_worker_alive(window):
     gimp = window
-    gimp.key("alt+1")  # the big photo's tab
-    wait_for(lambda: "big.xcf" in gimp.title(gimp.image_window), 30, "big.xcf shown")
+    show(gimp, "big.xcf", "alt+1")
     title = gimp.title(gimp.image_window)
     pid = json.loads((gimp.host / "state" / "worker.json").read_text())["pid"]
     seen = len(runs(gimp))
@@ -215,8 +235,7 @@ def test_cancel_leaves_the_image_as_it_was_and_the_worker_alive(window):
     assert gimp.title(gimp.image_window) == title  # not even marked as changed
     assert messages(gimp) == []
     # the next run works, served by the same worker (needs the worker to abandon a cancelled request)
-    gimp.key("alt+2")
-    wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 30, "photo.xcf shown")
+    show(gimp, "photo.xcf", "alt+3")
     seen = len(runs(gimp))
     gimp.key("ctrl+f")
     wait_for(lambda: len(runs(gimp)) > seen, 120, "the next request to reach the worker")
