@@ -9,11 +9,9 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
