@@ -162,8 +162,10 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
     gimp.key("shift+ctrl+f")  # Re-Show Last: the dialog with the last values
     dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog again")
     gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    gimp.x("xdotool", "key", "alt+e", "End")  # engine: propagate; the network's options turn grey
+    gimp.screenshot("1-dialog-propagate.png")
     before = finished(gimp)
-    gimp.x("xdotool", "key", "Return")
+    gimp.x("xdotool", "key", "alt+o")  # OK (Return would open the focused drop-down)
     wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the re-shown dialog")
     gimp.screenshot("3-reruns.png")
     assert messages(gimp) == []
