@@ -174,7 +174,8 @@ def gimp_folders(explicit: list[str]) -> list[Path]:
 
 
 def install_plugins(folders: list[Path], python: Path, weights: str | None, worker_dir: str | None) -> int:
-    """Copy the plug-in (GIMP 3 rule: plug-ins/<name>/<name>.py, executable) and its config."""
+    """Copy the plug-in (GIMP 3 rule: plug-ins/<name>/<name>.py, executable), the modules beside it,
+    the worker protocol and the config."""
     if not folders:
         step("GIMP 3: no user folder found (start GIMP once, or pass --gimp-dir DIR); plug-in not installed")
         return 0
@@ -189,7 +190,8 @@ def install_plugins(folders: list[Path], python: Path, weights: str | None, work
     for folder in folders:
         target = folder / "plug-ins" / PLUGIN_NAME
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / "gimp_plugin" / PLUGIN_NAME / f"{PLUGIN_NAME}.py", target / f"{PLUGIN_NAME}.py")
+        for module in sorted((ROOT / "gimp_plugin" / PLUGIN_NAME).glob("*.py")):
+            shutil.copyfile(module, target / module.name)
         (target / f"{PLUGIN_NAME}.py").chmod(0o755)
         shutil.copyfile(ROOT / "hintcolor" / "client.py", target / "hintcolor_client.py")
         (target / "hintcolor.json").write_text(json.dumps(config, indent=1) + "\n")

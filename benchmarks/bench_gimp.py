@@ -33,7 +33,9 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from gimp.harness import console_command, prepare, start_worker  # noqa: E402
+from gimp.harness import GIMPS, start_worker  # noqa: E402
+
+GIMP = GIMPS[0]  # GIMP 3.0
 
 WORK = "/tmp/hintcolor-bench"
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "kodim23.png"
@@ -73,7 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megapixels", type=float, default=12)
     args = parser.parse_args()
-    host = prepare(WORK)
+    host = GIMP.prepare(WORK)
     source = Image.open(PHOTO).convert("L")
     scale = (args.megapixels * 1e6 / (source.width * source.height)) ** 0.5
     photo = source.resize((round(source.width * scale), round(source.height * scale)), Image.BICUBIC)
@@ -89,7 +91,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         weights = _weights(Path(tmp))
         log = open(host / "worker.log", "w")
-        gimp = subprocess.Popen(console_command(WORK), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        gimp = subprocess.Popen(GIMP.console_command(WORK), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
         gimp.stdin.write(SCRIPT % {"work": WORK})
         gimp.stdin.close()
         while not (host / "start-requested").exists():

@@ -1,29 +1,27 @@
-"""The GIMP 3 plug-in in the real GIMP 3.0.4, headless, driven through its PDB.
+"""The GIMP 3 plug-in in the real GIMP 3.0.4 and 3.2.6, headless, driven through its PDB.
 
-GIMP runs in the Debian trixie chroot built by tests/gimp/build_gimp_env.sh (.ci/run builds it);
-the plug-in is installed there by install.py and talks to a real worker (hintcolor serve) on
-this machine, started with weights in the official layout whose hints pull colors toward them.
+GIMP runs in the Debian trixie and forky chroots built by tests/gimp/build_gimp_env.sh (.ci/run
+builds them); the plug-in is installed there by install.py and talks to a real worker (hintcolor
+serve) on this machine, started with weights in the official layout whose hints pull colors toward
+them. tests/test_gimp_window.py drives the same GIMPs through their window.
 """
 import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import color as skcolor
 
-from conftest import ROOT, photo_path
-from gimp.harness import GIMP_ROOT, console_command, host_path, prepare, start_worker
+from conftest import photo_path
+from gimp.harness import GIMPS, start_worker
 
 CHROOT_WORK = "/tmp/hintcolor-test"  # inside the chroot
-HOST_WORK = host_path(CHROOT_WORK)
 
 PRELUDE = '''
 import array, json, time, traceback
@@ -40,7 +38,10 @@ def run(name, image, drawables, **props):
     for key, value in props.items():
         cfg.set_property(key, value)
     result = p.run(cfg)
-    return result.index(0).value_nick
+    status = result.index(0).value_nick
+    if status != "success" and result.length() > 1:
+        out.setdefault("errors", []).append(result.index(1))
+    return status
 
 def pixels(drawable, fmt="R'G'B'A u8"):
     rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
@@ -72,33 +73,28 @@ with open(WORK + "/out.json", "w") as f:
 '''
 
 
-def _require_gimp():
-    if not (GIMP_ROOT / ".hintcolor-ready").exists() or os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("the GIMP environment is missing: .ci/run builds it with tests/gimp/build_gimp_env.sh")
-        pytest.skip("GIMP 3 chroot not built (tests/gimp/build_gimp_env.sh, as root)")
-
-
-@pytest.fixture(scope="module")
-def gimp(tmp_path_factory, echo_weights_file):
+@pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
+def gimp(request, echo_weights_file):
     """A worker on this machine and the plug-in installed in the chroot's GIMP; yields run(script)."""
-    _require_gimp()
-    prepare(CHROOT_WORK)
-    log = open(HOST_WORK / "worker.log", "w")
-    worker = start_worker(HOST_WORK, echo_weights_file, log)
-    while not (HOST_WORK / "state" / "worker.json").exists():
-        assert worker.poll() is None, (HOST_WORK / "worker.log").read_text()
+    env = request.param
+    env.require()
+    host = env.prepare(CHROOT_WORK)
+    log = open(host / "worker.log", "w")
+    worker = start_worker(host, echo_weights_file, log)
+    while not (host / "state" / "worker.json").exists():
+        assert worker.poll() is None, (host / "worker.log").read_text()
         time.sleep(0.1)
 
     def run(body: str) -> tuple[dict, str]:
         script = PRELUDE % (CHROOT_WORK, textwrap.indent(textwrap.dedent(body), "    "))
-        (HOST_WORK / "out.json").unlink(missing_ok=True)
-        console = subprocess.run(console_command(CHROOT_WORK), input=script, capture_output=True, text=True, timeout=600)
-        out = json.loads((HOST_WORK / "out.json").read_text())
+        (host / "out.json").unlink(missing_ok=True)
+        console = subprocess.run(env.console_command(CHROOT_WORK), input=script, capture_output=True, text=True,
+                                 timeout=600)
+        out = json.loads((host / "out.json").read_text())
         assert "error" not in out, out["error"] + console.stderr[-3000:]
         return out, console.stdout + console.stderr
 
-    run.worker = worker
+    run.worker, run.host = worker, host
     yield run
     worker.terminate()
     worker.wait(10)
@@ -111,12 +107,12 @@ def _ab_distance(rgb, color):
     return float(np.hypot(*(lab[0, 1:] - lab[1, 1:])))
 
 
-def _raw(name, size):
-    return np.frombuffer((HOST_WORK / name).read_bytes(), np.uint8).reshape(size[1], size[0], 4)
+def _raw(gimp, name, size):
+    return np.frombuffer((gimp.host / name).read_bytes(), np.uint8).reshape(size[1], size[0], 4)
 
 
 def test_both_procedures_are_registered_and_add_hint_layer_converts_grayscale(gimp):
-    Image.open(photo_path("kodim05.png")).convert("L").save(HOST_WORK / "gray.png")
+    Image.open(photo_path("kodim05.png")).convert("L").save(gimp.host / "gray.png")
     out, _ = gimp('''
         out["registered"] = [pdb.procedure_exists(n) for n in
                              ("plug-in-hintcolor-add-hint-layer", "plug-in-hintcolor-colorize")]
@@ -144,7 +140,7 @@ def test_both_procedures_are_registered_and_add_hint_layer_converts_grayscale(gi
 
 
 def test_colorize_a_real_photo_with_painted_dots_then_rerun(gimp):
-    Image.open(photo_path("kodim23.png")).convert("L").save(HOST_WORK / "photo.png")
+    Image.open(photo_path("kodim23.png")).convert("L").save(gimp.host / "photo.png")
     out, _ = gimp('''
         image = load("photo.png")
         photo = image.get_layers()[0]
@@ -155,7 +151,8 @@ def test_colorize_a_real_photo_with_painted_dots_then_rerun(gimp):
         result = image.get_layer_by_name("Colorized (hintcolor)")
         out["plain_size"] = dump("plain.raw", result)
         paint(hint, 600, 100, 5, [40, 90, 230, 255])
-        paint(hint, 200, 300, 3, [230, 200, 30, 255])
+        paint(hint, 500, 30, 3, [230, 200, 30, 255])
+        image.set_selected_layers([hint])  # as after painting
         out["hinted"] = run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "device": "cpu"})
         result = image.get_layer_by_name("Colorized (hintcolor)")
         out["hinted_size"] = dump("hinted.raw", result)
@@ -164,13 +161,28 @@ def test_colorize_a_real_photo_with_painted_dots_then_rerun(gimp):
         out["result_above_photo"] = image.get_item_position(result) + 1 == image.get_item_position(photo)
         out["photo_unchanged"] = pixels(photo) == before
         out["hint_unchanged"] = sum(pixels(hint)[3::4]) == 255 * (25 + 9)
+        out["selected_after"] = [layer.get_name() for layer in image.get_selected_layers()]
+        hinted = pixels(result)
+        out["reruns"] = {}
+        for label in ("photo", "hint layer", "result", "photo and hint layer"):
+            selection = {"photo": [photo], "hint layer": [hint], "result": [result],
+                         "photo and hint layer": [photo, hint]}[label]
+            status = run("plug-in-hintcolor-colorize", image, selection, device="cpu")
+            result = image.get_layer_by_name("Colorized (hintcolor)")
+            out["reruns"][label] = [status, pixels(result) == hinted, len(names(image))]
+        out["none"] = run("plug-in-hintcolor-colorize", image, [hint], device="cpu", hints="none")
+        dump("none.raw", image.get_layer_by_name("Colorized (hintcolor)"))
     ''')
-    assert out["plain"] == out["hinted"] == "success"
+    assert out["plain"] == out["hinted"] == out["none"] == "success"
+    assert out["selected_after"] == ["Color Hints"]  # as before the run: Ctrl+F does the same again
+    # whichever of its layers is selected, the photo is colorized with its hint layer, the result replaced
+    assert out["reruns"] == {label: ["success", True, 3] for label in out["reruns"]} and len(out["reruns"]) == 4
+    assert (gimp.host / "none.raw").read_bytes() == (gimp.host / "plain.raw").read_bytes()
     assert out["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]  # replaced, not stacked
     assert out["result_above_photo"] and out["photo_unchanged"] and out["hint_unchanged"]
     assert out["hinted_size"] == [768, 512] and out["offsets"] == [0, 0]
-    plain, hinted = _raw("plain.raw", out["plain_size"]), _raw("hinted.raw", out["hinted_size"])
-    for (x, y, color) in [(602, 102, (40, 90, 230)), (201, 301, (230, 200, 30))]:
+    plain, hinted = _raw(gimp, "plain.raw", out["plain_size"]), _raw(gimp, "hinted.raw", out["hinted_size"])
+    for (x, y, color) in [(602, 102, (40, 90, 230)), (501, 31, (230, 200, 30))]:
         before, after = _ab_distance(plain[y, x, :3], color), _ab_distance(hinted[y, x, :3], color)
         assert after < 0.5 * before, (x, y, plain[y, x], hinted[y, x])
 
@@ -190,7 +202,7 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
         hint.fill(Gimp.FillType.TRANSPARENT)
         hint.set_offsets(300, 200)
         paint(hint, 20, 20, 5, [40, 200, 60, 255])  # canvas (320, 220) = photo (270, 180)
-        out["plain"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        out["plain"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu", hints="none")
         dump("offset_plain.raw", image.get_layer_by_name("Colorized (hintcolor)"))
         out["status"] = run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "device": "cpu"})
         result = image.get_layer_by_name("Colorized (hintcolor)")
@@ -210,7 +222,7 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
     ''')
     assert [out["plain"], out["status"], out["masked"], out["float"]] == ["success"] * 4
     assert out["geometry"] == [400, 300, 50, 40]
-    result, plain = _raw("offset.raw", out["size"]), _raw("offset_plain.raw", out["size"])
+    result, plain = _raw(gimp, "offset.raw", out["size"]), _raw(gimp, "offset_plain.raw", out["size"])
     assert result[:20, :20, 3].max() == 0 and result[100:, 100:, 3].min() == 255  # the photo's alpha
     green = (40, 200, 60)
     assert _ab_distance(result[182, 272, :3], green) < 0.5 * _ab_distance(plain[182, 272, :3], green)
@@ -230,17 +242,17 @@ def test_engine_choice_propagate(gimp):
         out["size"] = dump("propagated.raw", image.get_layer_by_name("Colorized (hintcolor)"))
     ''')
     assert out["status"] == "success"
-    result = _raw("propagated.raw", out["size"])
+    result = _raw(gimp, "propagated.raw", out["size"])
     lab = skcolor.rgb2lab(np.array([[result[203, 303, :3], (200, 40, 160)]], float) / 255)[0]
     hue = np.angle(np.exp(1j * (np.arctan2(lab[0, 2], lab[0, 1]) - np.arctan2(lab[1, 2], lab[1, 1]))))
     assert abs(hue) < 0.2 and np.hypot(*lab[0, 1:]) > 20  # the painted magenta, as far as the photo's L allows
-    assert "propagate" in (HOST_WORK / "worker.log").read_text()
+    assert "propagate" in (gimp.host / "worker.log").read_text()
 
 
 def test_worker_killed_mid_way_leaves_the_image_as_it_was(gimp):
     big = Image.open(photo_path("kodim23.png")).convert("L").resize((4000, 3000), Image.BICUBIC)
-    big.save(HOST_WORK / "big.png", compress_level=1)
-    log = HOST_WORK / "worker.log"
+    big.save(gimp.host / "big.png", compress_level=1)
+    log = gimp.host / "worker.log"
     seen = len(log.read_text())
 
     def kill_when_busy():
@@ -261,4 +273,39 @@ def test_worker_killed_mid_way_leaves_the_image_as_it_was(gimp):
     killer.join()
     assert out["status"] == "execution-error"
     assert out["after"] == out["before"] == [["Background"], "gray"]
-    assert "worker stopped during the request" in console and "worker.log" in console
+    assert len(out["errors"]) == 1 and "worker" in out["errors"][0] and "\n" not in out["errors"][0]
+
+
+def test_selections_that_are_not_one_photo_are_explained(gimp):
+    out, _ = gimp('''
+        image = load("photo.png")
+        photo = image.get_layers()[0]
+        other = Gimp.Layer.new_from_drawable(photo, image)
+        image.insert_layer(other, None, 0)
+        group = Gimp.GroupLayer.new(image, "Group")
+        image.insert_layer(group, None, 0)
+        out["two"] = run("plug-in-hintcolor-colorize", image, [photo, other])
+        out["group"] = run("plug-in-hintcolor-colorize", image, [group])
+        out["layers"] = names(image)
+    ''')
+    assert out["two"] == out["group"] == "calling-error"
+    assert out["errors"] == ["Select one photo layer (or its hint layer).",
+                             "\"Group\" is a layer group: select the photo layer."]
+    assert len(out["layers"]) == 3
+
+
+def test_add_hint_layer_shows_and_selects_a_hidden_hint_layer(gimp):
+    out, _ = gimp('''
+        image = load("photo.png")
+        photo = image.get_layers()[0]
+        run("plug-in-hintcolor-add-hint-layer", image, [photo])
+        hint = image.get_layer_by_name("Color Hints")
+        hint.set_visible(False)
+        image.set_selected_layers([photo])
+        out["status"] = run("plug-in-hintcolor-add-hint-layer", image, [photo])
+        out["layers"] = names(image)
+        out["visible"] = hint.get_visible()
+        out["selected"] = [layer.get_id() for layer in image.get_selected_layers()] == [hint.get_id()]
+    ''')
+    assert out["status"] == "success"
+    assert out["layers"] == ["Color Hints", "Background"] and out["visible"] and out["selected"]

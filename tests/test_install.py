@@ -20,7 +20,9 @@ def test_plugin_install_is_idempotent_and_uninstalls(tmp_path):
         result = _install("--plugin-only", env=env)
         assert f"GIMP plug-in installed in {gimp / 'plug-ins' / 'hintcolor'}" in result.stdout
     folder = gimp / "plug-ins" / "hintcolor"
-    assert sorted(p.name for p in folder.iterdir()) == ["hintcolor.json", "hintcolor.py", "hintcolor_client.py"]
+    modules = sorted(p.name for p in (ROOT / "gimp_plugin" / "hintcolor").glob("*.py"))
+    assert "hintcolor_layers.py" in modules and "hintcolor_dialog.py" in modules
+    assert sorted(p.name for p in folder.iterdir()) == sorted(modules + ["hintcolor.json", "hintcolor_client.py"])
     assert os.stat(folder / "hintcolor.py").st_mode & stat.S_IXUSR
     assert (folder / "hintcolor_client.py").read_text() == (ROOT / "hintcolor" / "client.py").read_text()
     config = json.loads((folder / "hintcolor.json").read_text())

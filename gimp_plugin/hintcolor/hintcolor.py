@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""hintcolor for GIMP 3: Filters > Colors > Colorize with Hints…, and Add Color Hint Layer.
+"""hintcolor for GIMP 3: Filters > Colors > Colorize with Hints..., and Add Color Hint Layer.
 
-Glue only: read the photo and hint layers' pixels, hand them to the hintcolor worker (see
-hintcolor_client.py beside this file), write the result into a layer above the photo.
+Glue only: find the photo and its hint layer (hintcolor_layers.py), ask for options
+(hintcolor_dialog.py), hand the pixels to the hintcolor worker (hintcolor_client.py), write the
+result into a layer above the photo as one undo step.
 """
 import json
 import os
@@ -13,17 +14,17 @@ import gi
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import GLib, GObject, Gegl, Gimp, GimpUi  # noqa: E402
+from gi.repository import GLib, GObject, Gegl, Gimp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hintcolor_client as client  # noqa: E402
+import hintcolor_layers as layers  # noqa: E402
 
 COLORIZE = "plug-in-hintcolor-colorize"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
-HINT_LAYER_NAME = "Color Hints"
-RESULT_LAYER_NAME = "Colorized (hintcolor)"
-RESULT_PARASITE = "hintcolor-result"
 CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor.json")
+NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
+U8 = (Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
 
 
 def load_config():
@@ -36,135 +37,165 @@ def load_config():
 
 
 def read_pixels(drawable, fmt):
-    width, height = drawable.get_width(), drawable.get_height()
-    rect = Gegl.Rectangle.new(0, 0, width, height)
+    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
     return bytes(drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE))
 
 
-def find_layer(layers, test):
-    """Depth-first search through layers and layer groups."""
-    for layer in layers:
-        if test(layer):
-            return layer
-        if layer.is_group():
-            found = find_layer(layer.get_children(), test)
-            if found:
-                return found
-    return None
+def progress(fraction, text):
+    Gimp.progress_set_text(text)
+    Gimp.progress_update(fraction)
 
 
-def result_tag(photo):
-    return str(photo.get_tattoo())
+def worker_options(config):
+    """The options the worker gets; those of the network alone stay at their defaults for propagation."""
+    engine = config.get_property("engine")
+    if engine == "propagate":
+        return {"engine": engine, "device": "auto", "work_size": 256, "precision": "auto"}
+    return {"engine": engine, "device": config.get_property("device"), "work_size": config.get_property("work-size"),
+            "precision": config.get_property("precision")}
 
 
-def is_result_of(layer, photo):
-    parasite = layer.get_parasite(RESULT_PARASITE)
-    return parasite is not None and bytes(parasite.get_data()).decode() == result_tag(photo)
-
-
-def colorize_with_worker(photo, hint_layer, config, options):
+def colorize_with_worker(photo, hint_layer, options):
     """Ask the worker to colorize the photo layer's pixels; returns (reply, RGBA bytes, babl format)."""
-    high_bit_depth = photo.get_image().get_precision() not in (
-        Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
-    fmt, babl = ("float", "R'G'B'A float") if high_bit_depth else ("u8", "R'G'B'A u8")
+    fmt, babl = ("u8", "R'G'B'A u8") if photo.get_image().get_precision() in U8 else ("float", "R'G'B'A float")
     header = {"op": "colorize", "photo": {"width": photo.get_width(), "height": photo.get_height(), "format": fmt},
               "hints": None, "options": options}
+    progress(0.0, "Reading the photo")
     payload = [read_pixels(photo, babl)]
     if hint_layer is not None:
         _, px, py = photo.get_offsets()
         _, hx, hy = hint_layer.get_offsets()
         header["hints"] = {"width": hint_layer.get_width(), "height": hint_layer.get_height(), "x": hx - px, "y": hy - py}
         payload.append(read_pixels(hint_layer, "R'G'B'A u8"))
+    progress(0.1, "Sending the photo to hintcolor")
+    config = load_config()
     worker = client.WorkerClient(python=config.get("python"), folder=config.get("state_dir"),
                                  version=config.get("version"),
                                  serve_args=["--weights", config["weights"]] if config.get("weights") else [])
-    reply, data = worker.request(header, payload, progress=lambda f, text: (Gimp.progress_set_text(text), Gimp.progress_update(f)))
+    reply, data = worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
     return reply, data, babl
 
 
-def write_result(image, photo, data, babl):
-    """Replace this photo's previous result layer (if any) by a new one directly above the photo."""
-    old = find_layer(image.get_layers(), lambda layer: is_result_of(layer, photo))
+def write_result(image, photo, hint_layer, data, babl):
+    """Replace the photo's previous result layer (if any) by a new one directly above the photo; the
+    layers selected before stay selected (the new result stands in for the old one)."""
+    old, _ = layers.result_of(image, photo)
+    old_id = old.get_id() if old is not None else None
+    selected = image.get_selected_layers()
+    keep = [layer for layer in selected if layer.get_id() != old_id]
     if old is not None:
         image.remove_layer(old)
     width, height = photo.get_width(), photo.get_height()
-    layer = Gimp.Layer.new(image, RESULT_LAYER_NAME, width, height, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+    layer = Gimp.Layer.new(image, layers.RESULT_LAYER_NAME, width, height, Gimp.ImageType.RGBA_IMAGE, 100,
+                           Gimp.LayerMode.NORMAL)
+    layers.link(layer, layers.RESULT, {"photo": photo.get_tattoo(),
+                                       "hints": hint_layer.get_tattoo() if hint_layer is not None else None})
     image.insert_layer(layer, photo.get_parent(), image.get_item_position(photo))
     _, x, y = photo.get_offsets()
     layer.set_offsets(x, y)
     buffer = layer.get_buffer()
     buffer.set(Gegl.Rectangle.new(0, 0, width, height), babl, data)
     buffer.flush()
-    layer.attach_parasite(Gimp.Parasite.new(RESULT_PARASITE, Gimp.PARASITE_PERSISTENT, list(result_tag(photo).encode())))
     if not Gimp.Selection.is_empty(image):
         layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
     layer.update(0, 0, width, height)
-    return layer
+    if len(keep) < len(selected) or not keep:
+        keep.append(layer)
+    image.set_selected_layers(keep)
+
+
+def hint_layer_for(image, photo, selected_hint, config):
+    """The hint layer of this run: the argument (scripts; a layer of this image), none if "hints" says
+    so, else the selected hint layer, else the photo's own (the one its last result used, ...).
+    Repeat Last gets no layer argument in GIMP 3.0 (it cannot keep one), so it finds the same layer."""
+    argument = config.get_property("hint-layer")
+    if argument is not None and argument.is_valid() and argument.get_image().get_id() == image.get_id():
+        return argument
+    if config.get_property("hints") == "none":
+        return None
+    return selected_hint or layers.hint_layer_of(image, photo)
+
+
+def notify_once(text):
+    """Show a notice that is not an error once per GIMP session: during the run it goes to the
+    status bar (GIMP puts a one-line message of a plug-in with a progress there)."""
+    shown = Gimp.get_parasite(NOTICES_SHOWN)
+    seen = json.loads(bytes(shown.get_data()).decode()) if shown is not None else []
+    if text not in seen:
+        Gimp.attach_parasite(Gimp.Parasite.new(NOTICES_SHOWN, 0, list(json.dumps(seen + [text]).encode())))
+        Gimp.message(text)
 
 
 def run_colorize(procedure, run_mode, image, drawables, config, data):
-    if len(drawables) != 1 or not isinstance(drawables[0], Gimp.Layer):
-        return error(procedure, Gimp.PDBStatusType.CALLING_ERROR, "Select the photo layer (one layer) to colorize.")
-    photo = drawables[0]
-    if photo.get_parasite(RESULT_PARASITE) is not None:
-        return error(procedure, Gimp.PDBStatusType.CALLING_ERROR,
-                     "The selected layer is a hintcolor result: select the original photo layer and run again.")
-    if run_mode == Gimp.RunMode.INTERACTIVE:
-        if config.get_property("hint-layer") is None:
-            config.set_property("hint-layer", image.get_layer_by_name(HINT_LAYER_NAME))
-        GimpUi.init("hintcolor")
-        dialog = GimpUi.ProcedureDialog.new(procedure, config, "Colorize with Hints")
-        dialog.fill(None)
-        if not dialog.run():
-            dialog.destroy()
-            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
-        dialog.destroy()
-    hint_layer = config.get_property("hint-layer")
-    if hint_layer is not None and hint_layer.get_id() == photo.get_id():
-        return error(procedure, Gimp.PDBStatusType.CALLING_ERROR,
-                     "The hint layer is the selected layer: select the photo layer, and choose the layer you painted on as hint layer.")
+    Gegl.init(None)
+    try:
+        photo, selected_hint = layers.targets(image, drawables)
+        hint_layer = hint_layer_for(image, photo, selected_hint, config)
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            import hintcolor_dialog
+
+            ok, hint_layer = hintcolor_dialog.run_dialog(procedure, config, layers.hint_choices(image, photo), hint_layer)
+            if not ok:
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+            # no layer in the config GIMP keeps (it cannot): the result layer records the choice for Repeat Last
+            config.set_property("hint-layer", None)
+            config.set_property("hints", "auto" if hint_layer is not None else "none")
+        if hint_layer is not None and hint_layer.get_id() == photo.get_id():
+            raise layers.UserError("The hint layer cannot be the photo itself: choose the layer you painted on.")
+    except layers.UserError as e:
+        return failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
     Gimp.progress_init("Colorizing with hints")
     try:
-        options = {name: config.get_property(prop) for name, prop in
-                   (("device", "device"), ("engine", "engine"), ("work_size", "work-size"))}
-        reply, pixels, babl = colorize_with_worker(photo, hint_layer, load_config(), options)
+        reply, pixels, babl = colorize_with_worker(photo, hint_layer, worker_options(config))
     except client.WorkerError as e:
-        return error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, "hintcolor: %s" % e)
-    if reply.get("notice"):
-        Gimp.message("hintcolor: %s" % reply["notice"])
+        return failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(e))
+    progress(0.9, "Writing the result")
     image.undo_group_start()
     try:
         if image.get_base_type() != Gimp.ImageBaseType.RGB:
             image.convert_rgb()
-        write_result(image, photo, pixels, babl)
+        write_result(image, photo, hint_layer, pixels, babl)
     finally:
         image.undo_group_end()
+    if reply.get("notice"):
+        notify_once(reply["notice"][:1].upper() + reply["notice"][1:])
     Gimp.progress_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
 
 
 def run_add_hint_layer(procedure, run_mode, image, drawables, config, data):
-    existing = image.get_layer_by_name(HINT_LAYER_NAME)
-    if existing is not None:
-        image.set_selected_layers([existing])
-        Gimp.displays_flush()
-        return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+    """Select the photo's hint layer (made visible if hidden), or add one above the photo."""
+    try:
+        photo, hint_layer = layers.targets(image, drawables)
+    except layers.UserError:
+        photo, hint_layer = None, None
+    hint_layer = hint_layer or (layers.hint_layer_of(image, photo) if photo is not None else None)
     image.undo_group_start()
     try:
-        if image.get_base_type() != Gimp.ImageBaseType.RGB:
-            image.convert_rgb()
-        layer = Gimp.Layer.new(image, HINT_LAYER_NAME, image.get_width(), image.get_height(),
-                               Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
-        above = drawables[0] if drawables and isinstance(drawables[0], Gimp.Layer) else None
-        parent = above.get_parent() if above else None
-        image.insert_layer(layer, parent, image.get_item_position(above) if above else 0)
-        layer.fill(Gimp.FillType.TRANSPARENT)
-        image.set_selected_layers([layer])
+        if hint_layer is not None:
+            if not hint_layer.get_visible():
+                hint_layer.set_visible(True)
+        else:
+            hint_layer = add_hint_layer(image, photo)
+        image.set_selected_layers([hint_layer])
     finally:
         image.undo_group_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+
+
+def add_hint_layer(image, photo):
+    """A transparent canvas-size "Color Hints" layer above the photo, linked to it (grayscale images become RGB)."""
+    if image.get_base_type() != Gimp.ImageBaseType.RGB:
+        image.convert_rgb()
+    layer = Gimp.Layer.new(image, layers.HINT_LAYER_NAME, image.get_width(), image.get_height(),
+                           Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+    if photo is not None:
+        layers.link(layer, layers.HINTS, photo.get_tattoo())
+    image.insert_layer(layer, photo.get_parent() if photo else None, image.get_item_position(photo) if photo else 0)
+    layer.fill(Gimp.FillType.TRANSPARENT)
+    return layer
 
 
 def choice(*options):
@@ -175,9 +206,53 @@ def choice(*options):
     return result
 
 
-def error(procedure, status, message):
-    Gimp.message(message)
-    return procedure.new_return_values(status, GLib.Error(message))
+def failure(procedure, status, message):
+    """An error return: GIMP shows its message to the user once (the plug-in shows nothing itself)."""
+    return procedure.new_return_values(status, GLib.Error(message[:1].upper() + message[1:]))
+
+
+def create_colorize(plugin, name):
+    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_colorize, None)
+    procedure.set_image_types("RGB*, GRAY*")
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES)
+    procedure.set_menu_label("Colorize with _Hints...")
+    procedure.set_documentation(
+        "Colorize a photo layer, guided by painted color hints",
+        "Colorizes the selected photo layer (or the photo of the selected hint or result layer) with the "
+        "SIGGRAPH 2017 user-guided network, or by propagating the hints along edges. Dots painted on the "
+        "hint layer say which color belongs where. The result goes into a layer 'Colorized (hintcolor)' "
+        "above the photo, replaced on each run; the photo and the hint layer are not changed.", name)
+    procedure.add_layer_argument("hint-layer", "_Hint layer",
+                                 "Layer with painted color dots (none: as 'hints' says)", True,
+                                 GObject.ParamFlags.READWRITE)
+    procedure.add_choice_argument("hints", "Hints", "Without a hint layer argument: where the hints come from", choice(
+        ("auto", "The photo's hint layer"), ("none", "None (automatic colors)")), "auto", GObject.ParamFlags.READWRITE)
+    procedure.add_choice_argument("engine", "_Engine", "How colors are found", choice(
+        ("auto", "Automatic (network if installed)"), ("siggraph17", "Network (SIGGRAPH 2017)"),
+        ("propagate", "Propagate hints along edges (no network)")), "auto", GObject.ParamFlags.READWRITE)
+    procedure.add_choice_argument("device", "_Device", "Where the network runs", choice(
+        ("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("gpu", "GPU")), "auto",
+        GObject.ParamFlags.READWRITE)
+    procedure.add_int_argument("work-size", "_Working resolution",
+                               "Short side of the network's working grid in pixels (256: as trained)",
+                               64, 1024, 256, GObject.ParamFlags.READWRITE)
+    procedure.add_choice_argument("precision", "_Precision", "Arithmetic of the network", choice(
+        ("auto", "Automatic (fast where exact enough)"), ("fp32", "Full (32-bit float)")), "auto",
+        GObject.ParamFlags.READWRITE)
+    return procedure
+
+
+def create_add_hint_layer(plugin, name):
+    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_add_hint_layer, None)
+    procedure.set_image_types("*")
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
+    procedure.set_menu_label("Add Color _Hint Layer")
+    procedure.set_documentation(
+        "Add a transparent layer to paint color hints on",
+        "Adds a transparent 'Color Hints' layer above the selected photo layer (converting a grayscale "
+        "image to RGB) and selects it; if the photo has one already, shows and selects it. Paint dots "
+        "of the colors you want, then run Filters > Colors > Colorize with Hints.", name)
+    return procedure
 
 
 class HintColor(Gimp.PlugIn):
@@ -188,37 +263,7 @@ class HintColor(Gimp.PlugIn):
         return False
 
     def do_create_procedure(self, name):
-        if name == ADD_HINT_LAYER:
-            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_add_hint_layer, None)
-            procedure.set_image_types("*")
-            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
-            procedure.set_menu_label("Add Color _Hint Layer")
-            procedure.set_documentation(
-                "Add a transparent layer to paint color hints on",
-                "Adds a transparent 'Color Hints' layer above the selected layer (converting a grayscale "
-                "image to RGB) and selects it: paint dots of the colors you want, then run "
-                "Filters > Colors > Colorize with Hints.", name)
-        else:
-            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_colorize, None)
-            procedure.set_image_types("RGB*, GRAY*")
-            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
-            procedure.set_menu_label("Colorize with _Hints...")
-            procedure.set_documentation(
-                "Colorize the selected photo layer, guided by painted color hints",
-                "Runs the SIGGRAPH 2017 user-guided colorization network on the selected layer. Dots painted "
-                "on the hint layer say which color belongs where. The result goes into a layer "
-                "'Colorized (hintcolor)' above the photo, replaced on each run; the photo is not changed.", name)
-            procedure.add_layer_argument("hint-layer", "_Hint layer", "Layer with painted color dots (none: automatic colors)",
-                                         True, GObject.ParamFlags.READWRITE)
-            procedure.add_choice_argument("engine", "_Engine", "How colors are found", choice(
-                ("auto", "Automatic (network if installed)"), ("siggraph17", "Network (SIGGRAPH 2017)"),
-                ("propagate", "Propagate hints along edges (no network)")), "auto", GObject.ParamFlags.READWRITE)
-            procedure.add_choice_argument("device", "_Device", "Where the network runs", choice(
-                ("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("gpu", "GPU")), "auto",
-                GObject.ParamFlags.READWRITE)
-            procedure.add_int_argument("work-size", "_Working resolution",
-                                       "Short side of the network's working grid in pixels (256: as trained)",
-                                       64, 1024, 256, GObject.ParamFlags.READWRITE)
+        procedure = (create_add_hint_layer if name == ADD_HINT_LAYER else create_colorize)(self, name)
         procedure.add_menu_path("<Image>/Filters/Colors")
         procedure.set_attribution("hintcolor", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026")
         return procedure

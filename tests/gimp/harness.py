@@ -1,41 +1,67 @@
-"""Driving the real GIMP 3 of the chroot (tests/gimp/build_gimp_env.sh): shared by the plug-in
-tests and benchmarks/bench_gimp.py."""
+"""Driving the real GIMP 3 of the chroots (tests/gimp/build_gimp_env.sh): shared by the plug-in
+tests (headless and in the window) and benchmarks/bench_gimp.py."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
-GIMP_ROOT = ROOT / ".gimp-root"
 
 
-def host_path(chroot_path: str) -> Path:
-    """Where a path inside the chroot lies on this machine."""
-    return GIMP_ROOT / chroot_path.lstrip("/")
+@dataclass(frozen=True)
+class GimpEnv:
+    """One chroot with one GIMP version: ``suite`` is what build_gimp_env.sh builds it from."""
+
+    version: str
+    suite: str
+    root: Path
+
+    def host_path(self, chroot_path: str) -> Path:
+        """Where a path inside the chroot lies on this machine."""
+        return self.root / chroot_path.lstrip("/")
+
+    def prepare(self, work: str) -> Path:
+        """Empty work folder ``work`` (chroot path) with ``state/``, /proc mounted, the plug-in installed
+        by install.py into ``work/gimp`` and told to find the worker in ``work/state``; returns its host path."""
+        host = self.host_path(work)
+        shutil.rmtree(host, ignore_errors=True)
+        (host / "state").mkdir(parents=True, mode=0o700)
+        subprocess.run(["bash", str(ROOT / "tests" / "gimp" / "build_gimp_env.sh"), self.suite, str(self.root)],
+                       check=True, capture_output=True)
+        subprocess.run([sys.executable, str(ROOT / "install.py"), "--plugin-only", "--gimp-dir", str(host / "gimp"),
+                        "--worker-dir", f"{work}/state"], check=True, capture_output=True)
+        return host
+
+    def command(self, work: str, *program: str, **env: str) -> list[str]:
+        """``program`` run in the chroot with ``work``'s home and GIMP folder (and ``env``)."""
+        variables = [f"HOME={work}/home", f"GIMP3_DIRECTORY={work}/gimp"] + [f"{k}={v}" for k, v in env.items()]
+        return ["chroot", str(self.root), "env", *variables, *program]
+
+    def console_command(self, work: str) -> list[str]:
+        """gimp-console running a python-fu-eval script from standard input, with ``work``'s GIMP folder."""
+        return self.command(work, "gimp-console-3", "-i", "-d", "-f", "--batch-interpreter=python-fu-eval", "-b", "-",
+                            "--quit")
+
+    def require(self) -> None:
+        """Skip (fail in CI) when this chroot is not built or we are not root."""
+        if not (self.root / ".hintcolor-ready").exists() or os.geteuid() != 0:
+            if os.environ.get("CI"):
+                pytest.fail(f"the GIMP {self.version} environment is missing: .ci/run builds it with "
+                            f"tests/gimp/build_gimp_env.sh {self.suite}")
+            pytest.skip(f"GIMP {self.version} chroot not built (tests/gimp/build_gimp_env.sh {self.suite}, as root)")
 
 
-def prepare(work: str) -> Path:
-    """Empty work folder ``work`` (chroot path) with ``state/``, /proc mounted, the plug-in installed
-    by install.py into ``work/gimp`` and told to find the worker in ``work/state``; returns its host path."""
-    host = host_path(work)
-    shutil.rmtree(host, ignore_errors=True)
-    (host / "state").mkdir(parents=True)
-    subprocess.run(["bash", str(ROOT / "tests" / "gimp" / "build_gimp_env.sh"), str(GIMP_ROOT)], check=True,
-                   capture_output=True)
-    subprocess.run([sys.executable, str(ROOT / "install.py"), "--plugin-only", "--gimp-dir", str(host / "gimp"),
-                    "--worker-dir", f"{work}/state"], check=True, capture_output=True)
-    return host
+GIMPS = [GimpEnv("3.0", "trixie", ROOT / ".gimp-root"), GimpEnv("3.2", "forky", ROOT / ".gimp-root-3.2")]
 
 
-def console_command(work: str) -> list[str]:
-    """gimp-console running a python-fu-eval script from standard input, with ``work``'s GIMP folder."""
-    return ["chroot", str(GIMP_ROOT), "env", f"HOME={work}/home", f"GIMP3_DIRECTORY={work}/gimp",
-            "gimp-console-3.0", "-i", "-d", "-f", "--batch-interpreter=python-fu-eval", "-b", "-", "--quit"]
-
-
-def start_worker(host: Path, weights: Path, log) -> subprocess.Popen:
-    """``hintcolor serve`` on this machine, publishing itself in ``host/state``."""
+def start_worker(host: Path, weights: Path | None, log, env: dict | None = None) -> subprocess.Popen:
+    """``hintcolor serve`` on this machine, publishing itself in ``host/state`` (without weights: the
+    automatic engine falls back to propagation, with a notice)."""
     return subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(host / "state"),
-                             "--weights", str(weights), "--idle-timeout", "600"], stderr=log)
+                             *(["--weights", str(weights)] if weights else []), "--idle-timeout", "600"], stderr=log, env=env)

@@ -1,0 +1,56 @@
+"""The Colorize with Hints dialog: the hint layer by name, then the procedure's own options.
+
+GIMP's layer chooser shows a thumbnail without a name and offers no "none", so the hint layer is
+a drop-down of the image's layers by name, with "None (automatic colors)" first. Options the
+propagation engine does not use are insensitive while it is chosen.
+"""
+import gi
+
+gi.require_version("Gtk", "3.0")
+from gi.repository import GObject, Gimp, GimpUi, Gtk  # noqa: E402
+
+NONE = "none"
+NETWORK_ONLY = ("device", "work-size", "precision")
+CHOICES = ("engine", "device", "precision")
+
+
+def run_dialog(procedure, config, choices, chosen):
+    """Show the dialog; returns (True, hint layer or None) on OK, (False, None) on Cancel.
+
+    ``choices``: the layers offered as hint layer; ``chosen``: the one pre-selected (or None)."""
+    GimpUi.init("hintcolor")
+    dialog = GimpUi.ProcedureDialog.new(procedure, config, "Colorize with Hints")
+    for name in CHOICES:  # GIMP 3.2 shows a short choice as radio buttons unless asked for a drop-down
+        dialog.get_widget(name, Gtk.ComboBox.__gtype__)
+    hint_combo = Gtk.ComboBoxText()
+    hint_combo.append(NONE, "None (automatic colors)")
+    for layer in choices:
+        hint_combo.append(str(layer.get_id()), layer.get_name())
+    hint_combo.set_active_id(str(chosen.get_id()) if chosen is not None else NONE)
+    row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=12)
+    label = Gtk.Label.new_with_mnemonic("_Hint layer")
+    label.set_mnemonic_widget(hint_combo)
+    row.pack_start(label, False, False, 0)
+    row.pack_start(hint_combo, True, True, 0)
+    dialog.fill(["engine", "device", "work-size", "precision"])
+    content = dialog.get_content_area()
+    content.pack_start(row, False, False, 0)
+    content.reorder_child(row, 0)
+    row.show_all()
+
+    def update_sensitivity(*_):
+        network = config.get_property("engine") != "propagate"
+        for name in NETWORK_ONLY:
+            widget = dialog.get_widget(name, GObject.TYPE_NONE)
+            if widget is not None:
+                widget.set_sensitive(network)
+
+    handler = config.connect("notify::engine", update_sensitivity)
+    update_sensitivity()
+    ok = dialog.run()
+    config.disconnect(handler)
+    chosen_id = hint_combo.get_active_id()
+    dialog.destroy()
+    if not ok:
+        return False, None
+    return True, (None if chosen_id in (None, NONE) else Gimp.Layer.get_by_id(int(chosen_id)))

@@ -1,0 +1,123 @@
+"""GIMP's real window under Xvfb in a chroot, driven like a user with the keyboard (xdotool).
+
+Every process is started here and stopped here by its own PID. Waiting is on conditions (a window
+title, a file) with timeouts. ``screenshot`` saves what the screen shows, to look at.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from .harness import GimpEnv
+
+DISPLAY = ":77"
+IMAGE_WINDOW = r"[0-9]+x[0-9]+ .+ GIMP$"  # "photo.xcf-1.0 (RGB color …) 768x512 – GIMP"
+
+
+class Timeout(AssertionError):
+    pass
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.2):
+    """condition()'s first true value, polled until ``timeout`` seconds; Timeout saying ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise Timeout(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+class GimpWindow:
+    """Xvfb + openbox + GIMP (``gimp-3``) in ``env``'s chroot, with ``work``'s home and GIMP folder."""
+
+    def __init__(self, env: GimpEnv, work: str):
+        self.env, self.work = env, work
+        self.host = env.host_path(work)
+        self.processes: list[subprocess.Popen] = []
+
+    def _spawn(self, *program: str, log: str) -> subprocess.Popen:
+        out = open(self.host / log, "ab")
+        process = subprocess.Popen(self.env.command(self.work, *program, DISPLAY=DISPLAY, NO_AT_BRIDGE="1",
+                                                    XDG_RUNTIME_DIR=f"{self.work}/run"),
+                                   stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+        out.close()
+        self.processes.append(process)
+        return process
+
+    def start(self, *images: str) -> None:
+        """Open ``images`` (chroot paths) in GIMP and wait for its image window."""
+        (self.host / "run").mkdir(mode=0o700, exist_ok=True)
+        version = self.x("gimp-console-3", "--version").split()[-1]  # a known version: no welcome dialog
+        (self.host / "gimp" / "gimprc").write_text(f'(config-version "{version}")\n(show-welcome-dialog no)\n')
+        socket = self.env.host_path(f"/tmp/.X11-unix/X{DISPLAY[1:]}")
+        self.xvfb = self._spawn("Xvfb", DISPLAY, "-screen", "0", "1600x1000x24", "-nolisten", "tcp", log="xvfb.log")
+        wait_for(lambda: socket.exists() or self.xvfb.poll() is not None, 30, "Xvfb")
+        assert self.xvfb.poll() is None, (self.host / "xvfb.log").read_text()
+        self._spawn("openbox", log="openbox.log")
+        self.gimp = self._spawn("gimp-3", "--no-splash", *images, log="gimp.log")
+        self.image_window = wait_for(lambda: self.find(IMAGE_WINDOW), 120, "GIMP's image window")[0]
+        self.x("xdotool", "windowmove", "--sync", self.image_window, "0", "0")
+        self.x("xdotool", "windowsize", "--sync", self.image_window, "1600", "940")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.processes.clear()
+
+    def x(self, *args: str, check: bool = True) -> str:
+        """An X client program (xdotool, import, ...) in the chroot, on the display."""
+        done = subprocess.run(self.env.command(self.work, *args, DISPLAY=DISPLAY), capture_output=True, text=True,
+                              timeout=60)
+        if check and done.returncode:
+            raise AssertionError(f"{' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def find(self, name: str) -> list[str]:
+        """Visible windows whose title matches the regular expression ``name``."""
+        return self.x("xdotool", "search", "--onlyvisible", "--name", name, check=False).split()
+
+    def title(self, window: str) -> str:
+        return self.x("xdotool", "getwindowname", window, check=False).strip()
+
+    def titles(self) -> list[str]:
+        """Titles of all visible named windows."""
+        return sorted(filter(None, (self.title(w) for w in self.find("."))))
+
+    def key(self, *keys: str) -> None:
+        """Keys pressed in the image window (focused first)."""
+        self.x("xdotool", "windowactivate", "--sync", self.image_window)
+        self.x("xdotool", "key", "--clearmodifiers", *keys)
+
+    def type(self, text: str) -> None:
+        self.x("xdotool", "type", "--delay", "40", text)
+
+    def action(self, label: str) -> None:
+        """Run a menu entry through GIMP's action search ("/"): type its label, Enter."""
+        self.key("slash")
+        wait_for(lambda: self.find("Search Actions"), 20, "the action search")
+        self.type(label)
+        self.screenshot("action-%s.png" % label.replace(" ", "_"))
+        self.x("xdotool", "key", "Return")
+
+    def click_progress_cancel(self) -> None:
+        """Click the Cancel button of the image window's status-bar progress (GIMP's default layout:
+        284 px left of the right edge, 38 px above the bottom of the geometry xdotool reports under openbox)."""
+        geometry = dict(line.split("=") for line in self.x("xdotool", "getwindowgeometry", "--shell",
+                                                            self.image_window).split())
+        x = int(geometry["X"]) + int(geometry["WIDTH"]) - 284
+        y = int(geometry["Y"]) + int(geometry["HEIGHT"]) - 38
+        self.x("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
+
+    def screenshot(self, name: str) -> Path:
+        self.x("import", "-window", "root", f"{self.work}/{name}")
+        return self.host / name

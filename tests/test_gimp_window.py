@@ -1,0 +1,269 @@
+"""The paint → re-run loop in GIMP's real window (GIMP 3.0.4 and 3.2.6 under Xvfb), driven by the
+keyboard as a user drives it: the dialog, Repeat Last (Ctrl+F) with the photo, its result or its
+hint layer selected, Re-Show Last (Shift+Ctrl+F), one Ctrl+Z, no message windows, Add Color Hint
+Layer on a hidden hint layer, and Cancel on a large photo.
+
+The worker runs on this machine without weights, so the automatic engine propagates the hints
+(and says once that the weights are missing). Screenshots of each step are kept in the work folder
+(``.gimp-root*/tmp/hintcolor-window/*.png``).
+"""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+from PIL import Image
+
+from conftest import photo_path
+from gimp.harness import GIMPS, start_worker
+from gimp.window import GimpWindow, wait_for
+
+WORK = "/tmp/hintcolor-window"
+DOT = (300, 200, 7, (200, 40, 160))  # x, y, size, color of the painted hint dot
+
+MAKE_IMAGES = '''
+def save(image, name):
+    Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path("%(work)s/" + name), None)
+
+def with_hints(name):
+    """The photo, a "Color Hints" layer with one dot above it, the photo selected."""
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/" + name))
+    photo = image.get_layers()[0]
+    image.convert_rgb()
+    hint = Gimp.Layer.new(image, "Color Hints", image.get_width(), image.get_height(), Gimp.ImageType.RGBA_IMAGE,
+                          100, Gimp.LayerMode.NORMAL)
+    image.insert_layer(hint, None, 0)
+    hint.fill(Gimp.FillType.TRANSPARENT)
+    x, y, size, color = %(dot)r
+    buffer = hint.get_buffer()
+    buffer.set(Gegl.Rectangle.new(x, y, size, size), "R'G'B'A u8", bytes(list(color) + [255]) * (size * size))
+    buffer.flush()
+    image.set_selected_layers([photo])
+    return image
+
+save(with_hints("photo.png"), "photo.xcf")
+save(with_hints("big.png"), "big.xcf")
+save(Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/plain.png")), "plain.xcf")
+'''
+
+INSPECT = '''
+import json
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/photo.xcf"))
+x, y, size, color = %(dot)r
+state = {"layers": [[layer.get_name(), layer.get_visible()] for layer in image.get_layers()],
+         "selected": [layer.get_name() for layer in image.get_selected_layers()]}
+result = image.get_layer_by_name("Colorized (hintcolor)")
+if result is not None:
+    pixel = result.get_buffer().get(Gegl.Rectangle.new(x + size // 2, y + size // 2, 1, 1), 1.0, "R'G'B'A u8",
+                                    Gegl.AbyssPolicy.NONE)
+    state["pixel"] = list(bytes(pixel))
+with open("%(work)s/state.json", "w") as f:
+    json.dump(state, f)
+'''
+
+
+@pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
+def window(request, tmp_path_factory):
+    """GIMP's window with big.xcf (a 12 MP photo with hints), plain.xcf (a photo without hints) and
+    photo.xcf (a photo, a "Color Hints" layer with one dot, the photo selected), in tabs 1 to 3, and a
+    worker without weights; stopped afterwards, process by process."""
+    env = request.param
+    env.require()
+    host = env.prepare(WORK)
+    gray = Image.open(photo_path("kodim23.png")).convert("L")
+    gray.save(host / "photo.png")
+    gray.resize((4000, 3000), Image.BICUBIC).save(host / "big.png", compress_level=1)
+    gray.resize((96, 64)).save(host / "plain.png")  # a photo without hints
+    params = {"work": WORK, "dot": DOT}
+    subprocess.run(env.console_command(WORK), input=MAKE_IMAGES % params, text=True, capture_output=True, timeout=300)
+    assert (host / "big.xcf").is_file()
+    worker_env = {k: v for k, v in os.environ.items() if k != "HINTCOLOR_WEIGHTS"}
+    worker_env["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("no-weights"))
+    log = open(host / "worker.log", "w")
+    worker = start_worker(host, None, log, worker_env)
+    wait_for(lambda: (host / "state" / "worker.json").exists() or worker.poll() is not None, 60, "the worker")
+    gimp = GimpWindow(env, WORK)
+    try:
+        gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf")
+        wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 60, "photo.xcf opened (the last image shown)")
+        gimp.worker, gimp.params = worker, params
+        yield gimp
+    finally:
+        gimp.stop()
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(10)
+        log.close()
+
+
+def runs(gimp) -> list[str]:
+    """The worker's log lines of finished colorize requests with their hint-layer line before them."""
+    lines = (gimp.host / "worker.log").read_text().splitlines()
+    return [line for line in lines if "hint layer:" in line]
+
+
+def finished(gimp) -> int:
+    return (gimp.host / "worker.log").read_text().count("done in")
+
+
+def run_and_wait(gimp, *keys, layers=3):
+    """Press keys that run the filter, wait until the worker has answered and the image shows the result."""
+    before = finished(gimp)
+    gimp.key(*keys)
+    wait_for(lambda: finished(gimp) > before, 120, f"the worker to answer after {keys}")
+    wait_for(lambda: f"{layers} layers" in gimp.title(gimp.image_window), 30, f"{layers} layers in the title")
+
+
+def messages(gimp) -> list[str]:
+    """Message windows on screen (errors, warnings, notices shown as a dialog)."""
+    return [t for t in gimp.titles() if "Message" in t or "Error" in t or "Warning" in t]
+
+
+def inspect(gimp) -> dict:
+    """Save photo.xcf (Ctrl+S) and read its layers, visibility, selection and a result pixel in batch GIMP."""
+    path = gimp.host / "photo.xcf"
+    saved = path.stat().st_mtime_ns
+    gimp.key("ctrl+s")
+    try:
+        wait_for(lambda: path.stat().st_mtime_ns != saved and not gimp.title(gimp.image_window).startswith("*"), 60,
+                 "photo.xcf saved")
+    except AssertionError:
+        gimp.screenshot("save-failed.png")
+        raise
+    subprocess.run(gimp.env.console_command(WORK), input=INSPECT % gimp.params, text=True, capture_output=True,
+                   timeout=300)
+    return json.loads((gimp.host / "state.json").read_text())
+
+
+def test_the_loop_dialog_repeat_undo_and_messages(window):
+    gimp = window
+    assert "photo.xcf" in gimp.title(gimp.image_window) and "2 layers" in gimp.title(gimp.image_window)
+    gimp.action("Colorize with Hints")
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
+    gimp.screenshot("1-dialog.png")
+    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    before = finished(gimp)
+    gimp.x("xdotool", "key", "Return")
+    wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the dialog's run")
+    wait_for(lambda: "3 layers" in gimp.title(gimp.image_window), 30, "the result layer")
+    gimp.screenshot("2-first-run.png")
+    assert messages(gimp) == []  # the "weights missing" notice is not a dialog
+
+    gimp.key("ctrl+z")  # one undo removes the result (no "Can't undo" that would keep it)
+    wait_for(lambda: "2 layers" in gimp.title(gimp.image_window), 30, "the result to be undone")
+    assert messages(gimp) == []
+
+    run_and_wait(gimp, "ctrl+f")  # Repeat Last, the photo selected
+    gimp.action("Select Previous Layer")  # the result layer selected
+    run_and_wait(gimp, "ctrl+f")
+    gimp.action("Select Previous Layer")  # the hint layer selected (as after painting)
+    run_and_wait(gimp, "ctrl+f")
+    gimp.key("shift+ctrl+f")  # Re-Show Last: the dialog with the last values
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog again")
+    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    gimp.x("xdotool", "key", "alt+e", "End")  # engine: propagate; the network's options turn grey
+    gimp.screenshot("1-dialog-propagate.png")
+    before = finished(gimp)
+    gimp.x("xdotool", "key", "alt+o")  # OK (Return would open the focused drop-down)
+    wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the re-shown dialog")
+    gimp.screenshot("3-reruns.png")
+    assert messages(gimp) == []
+    # every run got the hint layer: the dialog's, Ctrl+F's (photo, result, hint layer selected), Shift+Ctrl+F's
+    assert [line.split("hint layer: ")[1].split()[0] for line in runs(gimp)] == ["yes"] * 5
+
+    state = inspect(gimp)
+    assert [name for name, _ in state["layers"]] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert state["selected"] == ["Color Hints"]  # still the layer the user was painting on
+    red, green, blue, _ = state["pixel"]
+    assert red > green + 30 and blue > green + 30  # the dot's magenta, propagated
+
+    # Ctrl+F on a photo without hints and without weights: the error, once
+    show(gimp, "plain.xcf", "alt+2")
+    gimp.key("ctrl+f")
+    wait_for(lambda: messages(gimp), 120, "the error message")
+    wait_for(lambda: plugin_process() is None, 30, "the failed run to end")
+    gimp.screenshot("3-error.png")
+    assert messages(gimp) == ["GIMP Message"]
+    gimp.x("xdotool", "windowactivate", "--sync", gimp.find("^GIMP Message$")[0])
+    gimp.x("xdotool", "key", "Return")
+    wait_for(lambda: not messages(gimp), 30, "the message closed")
+    show(gimp, "photo.xcf", "alt+3")
+
+
+def show(gimp, name, key):
+    """Switch to the image tab ``key`` (alt+N) and wait until it shows ``name``."""
+    gimp.key(key)
+    wait_for(lambda: name in gimp.title(gimp.image_window), 30, f"{name} shown")
+
+
+def test_add_color_hint_layer_shows_a_hidden_hint_layer(window):
+    gimp = window
+    gimp.action("Add Color Hint Layer")  # selects the photo's hint layer
+    gimp.action("Toggle Layer Visibility")  # hides it
+    state = inspect(gimp)
+    assert ["Color Hints", False] in state["layers"]
+    gimp.action("Add Color Hint Layer")
+    wait_for(lambda: gimp.title(gimp.image_window).startswith("*") and plugin_process() is None, 30,
+             "Add Color Hint Layer to finish")
+    state = inspect(gimp)
+    assert ["Color Hints", True] in state["layers"] and len(state["layers"]) == 3
+    assert state["selected"] == ["Color Hints"]
+    assert messages(gimp) == []
+
+
+def test_cancel_leaves_the_image_as_it_was_and_the_worker_alive(window):
+    gimp = window
+    show(gimp, "big.xcf", "alt+1")
+    title = gimp.title(gimp.image_window)
+    pid = json.loads((gimp.host / "state" / "worker.json").read_text())["pid"]
+    seen = len(runs(gimp))
+    gimp.action("Colorize with Hints")  # (Ctrl+F would repeat Add Color Hint Layer now)
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
+    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    gimp.x("xdotool", "key", "Return")
+    wait_for(lambda: len(runs(gimp)) > seen, 120, "the worker to start on the big photo")
+    plugin = wait_for(plugin_process, 10, "the plug-in process")
+    gimp.screenshot("4-big-running.png")
+    gimp.click_progress_cancel()
+    start = time.monotonic()
+    try:
+        wait_for(lambda: not running(plugin), 5, "the plug-in to stop after Cancel", interval=0.05)
+    except AssertionError:
+        gimp.screenshot("cancel-failed.png")
+        raise
+    assert time.monotonic() - start < 1.0
+    gimp.screenshot("5-cancelled.png")
+    assert gimp.title(gimp.image_window) == title  # not even marked as changed
+    assert messages(gimp) == []
+    # the next run works, served by the same worker (needs the worker to abandon a cancelled request)
+    show(gimp, "photo.xcf", "alt+3")
+    seen = len(runs(gimp))
+    gimp.key("ctrl+f")
+    wait_for(lambda: len(runs(gimp)) > seen, 120, "the next request to reach the worker")
+    wait_for(lambda: plugin_process() is None, 120, "the next run to finish")
+    gimp.screenshot("6-next-run.png")
+    assert messages(gimp) == []
+    assert gimp.worker.poll() is None
+    assert json.loads((gimp.host / "state" / "worker.json").read_text())["pid"] == pid
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie waiting for GIMP to collect it does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def plugin_process():
+    """PID of the running hintcolor plug-in (a GIMP child in the chroot), or None."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"plug-ins/hintcolor/hintcolor.py" in f.read() and running(int(pid)):
+                    return int(pid)
+        except OSError:
+            continue
+    return None
