@@ -11,30 +11,17 @@ official layout (the timing does not depend on the values).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_core import PHOTO, weights_file  # noqa: E402
+from bench_core import PHOTO, median_time, weights_file  # noqa: E402
 
 from hintcolor import Colorizer, Hint  # noqa: E402
-
-
-def median_seconds(call: Callable[[], object], repeats: int) -> float:
-    call()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -48,8 +35,8 @@ def main() -> None:
     photo = np.asarray(Image.open(PHOTO).convert("L"))
     hints = [Hint(100, 100, "#2e7d32", 5)]
     for image in (photo, np.asarray(Image.fromarray(photo).resize((4000, 3000)))):
-        suggest = median_seconds(lambda: colorizer.suggest(image, 300, 200, hints), args.repeats)
-        colorize = median_seconds(lambda: colorizer.colorize(image, hints), args.repeats)
+        suggest = median_time(lambda: colorizer.suggest(image, 300, 200, hints), args.repeats)
+        colorize = median_time(lambda: colorizer.colorize(image, hints), args.repeats)
         size = f"{image.shape[1]}×{image.shape[0]}"
         print(f"{size:>10}: suggest {suggest:6.2f} s   colorize {colorize:6.2f} s   suggest/colorize {suggest / colorize:.2f}")
 

@@ -1,5 +1,4 @@
 """Colorizer: full resolution, any mode, lightness and alpha kept, working size, hints, devices."""
-import io
 
 import numpy as np
 import pytest
