@@ -6,8 +6,9 @@ tested against), arranged for speed:
 - 8-bit input is read through tables: L* of an 8-bit gray is one of 256 values, and an 8-bit
   sRGB channel has 256 linear values; no per-pixel gamma.
 - Work goes in bands of rows that fit in the CPU's cache, with in-place float32 operations, so
-  each full-resolution plane is read and written about once; PyTorch spreads each operation
-  over the cores.
+  each full-resolution plane is read and written about once. On the CPU the bands run in
+  parallel, one per core, each single-threaded (:func:`for_each_band`; PyTorch's thread count is
+  set to 1 while they run, and restored).
 - ab is upsampled separably (bilinear, the same weights as ``F.interpolate(align_corners=False)``):
   across once at the working height, then down, band by band.
 - The result is written once, as float32 or directly as uint8 (quantisation fused).
