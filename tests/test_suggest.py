@@ -15,26 +15,10 @@ from hintcolor import Colorizer, Hint, WeightsError, save_hints
 from hintcolor.cli import main
 from hintcolor.errors import InputError
 from hintcolor.gamut import in_gamut, snap_ab
-from hintcolor.model import AB_GRID_SIDE, NUM_AB_BINS
+from hintcolor.model import NUM_AB_BINS
 from hintcolor.suggest import MIN_PROBABILITY, distribution_at, group_bins
 
-from conftest import random_state_dict
-
-PEAK = 20.0  # softmax(logit × 0.2) with logits 5·(PEAK + ln p): the peaks hold p, all other bins ~e^-20
-
-
-def bin_of(a: float, b: float) -> int:
-    """Index of the distribution bin centred on (a, b)."""
-    return int(round((a + 110) / 10)) * AB_GRID_SIDE + int(round((b + 110) / 10))
-
-
-def peak_logits(peaks: dict[tuple[float, float], float]) -> torch.Tensor:
-    """Class-head bias giving probability ``p`` at bin ``ab`` for each peak (weights zero)."""
-    bias = torch.zeros(NUM_AB_BINS)
-    for (a, b), p in peaks.items():
-        bias[bin_of(a, b)] = 5 * (PEAK + math.log(p))
-    return bias
-
+from conftest import bin_of, head_weights_file, peak_logits, random_state_dict
 
 @pytest.fixture(scope="module")
 def head_colorizer(tmp_path_factory) -> Colorizer:
@@ -171,15 +155,6 @@ def test_propagation_engine_cannot_suggest():
 def test_point_outside_the_photo(peaked):
     with pytest.raises(InputError, match=r"point \(128, 5\) lies outside the 128×96 image"):
         peaked({(0, 0): 1.0}).suggest(GRAY, 128, 5)
-
-
-def head_weights_file(folder, peaks: dict[tuple[float, float], float]):
-    state = random_state_dict(2)
-    state["model_class.0.weight"] = torch.zeros_like(state["model_class.0.weight"])
-    state["model_class.0.bias"] = peak_logits(peaks)
-    path = folder / "siggraph17-head.pth"
-    torch.save(state, path)
-    return path
 
 
 @pytest.fixture(scope="module")
