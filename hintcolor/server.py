@@ -330,11 +330,11 @@ class Worker:
         points = points or dot_centres(hint_layer)[:MAX_POINTS]
         if not points:
             raise RequestError("no_points", "no sample point and no painted dot to suggest colors for")
-        suggestions = []
-        for index, (x, y) in enumerate(points):
-            progress(0.1 + 0.85 * index / len(points), "Asking the network which colors fit")
-            found = colorizer.suggest(pixels[:, :, :3], x, y, k=k, hint_image=hint_layer)
-            suggestions.append([suggestion.to_json() for suggestion in found])
+        from .suggest import suggest_at_points
+
+        progress(0.1, "Asking the network which colors fit")
+        found = suggest_at_points(colorizer, pixels[:, :, :3], points, k=k, hint_image=hint_layer)
+        suggestions = [[suggestion.to_json() for suggestion in at_point] for at_point in found]
         return {"ok": True, "points": [[round(x, 1), round(y, 1)] for x, y in points], "suggestions": suggestions}, b""
 
     def _export_hints(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:

@@ -16,7 +16,8 @@ from hintcolor.cli import main
 from hintcolor.errors import InputError
 from hintcolor.gamut import in_gamut, snap_ab
 from hintcolor.model import NUM_AB_BINS
-from hintcolor.suggest import MIN_PROBABILITY, distribution_at, group_bins
+import hintcolor.suggest as suggest_module
+from hintcolor.suggest import MIN_PROBABILITY, distribution_at, group_bins, suggest_at_points
 
 from conftest import bin_of, head_weights_file, peak_logits, random_state_dict
 
@@ -207,3 +208,14 @@ def test_cli_says_when_no_color_stands_out(gray_file, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("no color stands out at (5, 5)")
     assert main(["suggest", str(gray_file), "--at", "5,5", "--weights", str(flat), "--work-size", "64", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_several_points_from_one_pass_are_each_point_s_suggestions(peaked, monkeypatch):
+    colorizer = peaked({(-40, 30): 0.35, (30, -40): 0.65})
+    ramp = np.linspace(0.1, 0.9, 128, dtype=np.float32)[None].repeat(96, 0)  # the lightness differs per point
+    points = [(5, 10), (64.5, 40), (120, 90)]
+    one_by_one = [colorizer.suggest(ramp, x, y) for x, y in points]
+    passes, distribution = [], suggest_module._distribution
+    monkeypatch.setattr(suggest_module, "_distribution", lambda *a: passes.append(1) or distribution(*a))
+    assert suggest_at_points(colorizer, ramp, points) == one_by_one
+    assert len(passes) == 1 and one_by_one[0][0].color != one_by_one[2][0].color
