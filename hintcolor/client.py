@@ -48,7 +48,7 @@ import subprocess
 import sys
 import time
 
-PROTOCOL = 2
+PROTOCOL = 3  # 3: suggest, export_hints, import_hints
 HOST = "127.0.0.1"
 STATE_FILE = "worker.json"
 SECRET_FILE = "secret"
