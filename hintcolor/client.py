@@ -18,6 +18,16 @@ big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (
   the photo), ``options`` {``device``, ``engine``, ``work_size``}; payload: the photo's RGBA
   pixels, then the hint layer's. ``size`` must equal what those layers need, and each layer has at
   most ``MAX_PIXELS`` pixels; otherwise the request is refused before its payload is read.
+- ``suggest``: header and payload as ``colorize`` (``options`` may add ``snap_hints``), plus
+  ``points`` (a list of at most 32 [x, y] photo pixels; empty or absent: the hint layer's painted
+  dots, the first 32) and ``k`` (1..8, suggestions per point); reply ``points`` and ``suggestions``
+  (per point a list of {``color``, ``ab``, ``probability``}, most likely first), no payload.
+- ``export_hints``: header ``photo`` {``width``, ``height``} (no pixels), ``hints`` as for
+  ``colorize`` (required), ``options`` {``work_size``}; payload: the hint layer's RGBA pixels;
+  reply ``count``, payload: the hints JSON document (UTF-8) of its dots, as colorize reads them.
+- ``import_hints``: header ``photo`` {``width``, ``height``}, ``name`` (the file's name, for
+  messages), ``file_size`` (at most 16 MiB); payload: the hints file's bytes; reply ``width``,
+  ``height``, ``count``, payload: an RGBA u8 layer of the photo's size with the hints painted as dots.
 - While it colorizes, the worker sends progress messages ``{"progress": 0..1, "stage": text}``
   (no payload), then the reply: ``{"ok": true, ...}`` with the result's RGBA pixels as payload,
   or ``{"ok": false, "code": ..., "error": "one line"}``. ``code`` names what went wrong
@@ -38,7 +48,7 @@ import subprocess
 import sys
 import time
 
-PROTOCOL = 2
+PROTOCOL = 3  # 3: suggest, export_hints, import_hints
 HOST = "127.0.0.1"
 STATE_FILE = "worker.json"
 SECRET_FILE = "secret"
@@ -63,6 +73,10 @@ MESSAGES = {
               "end the worker process (pid %(pid)s) and run again",
     "request": "the hintcolor worker refused the request: %(error)s",
     "input": "%(error)s",
+    "suggest_weights": "color suggestions need the network's weights, which are not installed for the worker "
+                       "(README: Weights; its log, %(log)s, says where they go)",
+    "no_points": "no sample point and no painted dot: add a sample point (Ctrl+click on a ruler and drag) "
+                 "or paint dots on the hint layer, then run Suggest Hint Colors again",
     "failed": "the hintcolor worker failed (%(error)s); details are in its log, %(log)s",
 }
 #: Notices (not errors) a reply may carry: one short line, for a status bar.

@@ -26,6 +26,8 @@ import time
 import traceback
 from typing import Callable, TextIO
 
+import numpy as np
+
 from . import __version__
 from .client import (HOST, LOG_FILE, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
                      read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
@@ -44,7 +46,14 @@ MAX_SIDE = 524288
 MAX_WORK_SIZE = 1024  # the plug-in offers up to 1024; the grid (up to 4× wider) bounds the memory
 #: worker.log is moved to worker.log.1 when a worker starts and finds it larger than this.
 LOG_LIMIT = 1 << 20
-OPERATIONS = ("hello", "shutdown", "colorize")
+OPERATIONS = ("hello", "shutdown", "colorize", "suggest", "export_hints", "import_hints")
+#: Ops that compute: each runs in the compute thread, its errors phrased by hintcolor.client.MESSAGES.
+COMPUTE_OPS = ("colorize", "suggest", "export_hints", "import_hints")
+#: Points one suggest request may ask about, and suggestions per point (the reply header stays small).
+MAX_POINTS = 32
+MAX_SUGGESTIONS = 8
+#: Bytes of a hints file an import_hints request may send.
+MAX_HINTS_FILE = 16 << 20
 
 
 class RequestError(Exception):
@@ -233,13 +242,15 @@ class Worker:
             self.log("asked to exit")
             return {"ok": True}, b""
         try:
-            return self._colorize(header, payload, progress)
+            if op == "colorize":
+                return self._colorize(header, payload, progress)
+            return self._queued(getattr(self, f"_{op}"), header, payload, progress)
         except (RequestError, ClientGone):
             raise
         except HintcolorError as e:
             raise RequestError("input", str(e)) from None
         except Exception as e:  # keep serving; the log has the details
-            self.log(f"colorize failed:\n{traceback.format_exc().rstrip()}")
+            self.log(f"{op} failed:\n{traceback.format_exc().rstrip()}")
             raise RequestError("failed", f"{type(e).__name__}: {e}") from None
 
     def _colorize(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
@@ -249,11 +260,22 @@ class Worker:
         self.log(f"colorize {photo['width']}×{photo['height']} {photo['format']}, "
                  f"hint layer: {'yes' if hint else 'none'}, {options}")
         progress(0.02, "Received the pixels")
+        return self._in_compute_thread(self._compute, photo, hint, payload, options, progress)
+
+    def _queued(self, compute: Callable, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        """``compute(header, payload, progress)`` in the compute thread (see _in_compute_thread)."""
+        self.log(f"{header['op']} request")
+        return self._in_compute_thread(compute, header, payload, progress)
+
+    def _in_compute_thread(self, compute: Callable, *args) -> tuple[dict, bytes]:
+        """Queue ``compute(*args)`` (its last argument the Progress) for the compute thread and wait for
+        it, abandoning it if the client goes."""
+        progress = args[-1]
         with self.state_lock:
             queued = self.queued
             self.queued += 1
         try:
-            job = self.compute.submit(self._compute, photo, hint, payload, options, progress)
+            job = self.compute.submit(compute, *args)
             if queued:
                 progress(0.05, "Waiting for another colorization to finish")
             while True:
@@ -292,6 +314,54 @@ class Worker:
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device),
                  "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
         return reply, data
+
+    def _suggest(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        """Suggestions at ``points`` (or, with none, at the hint layer's dots: at most MAX_POINTS)."""
+        options = colorize_options(header.get("options"))
+        points, k = suggest_points(header.get("points")), header.get("k", MAX_SUGGESTIONS)
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SUGGESTIONS:
+            raise RequestError("request", f"k {k!r:.20} is not from 1 to {MAX_SUGGESTIONS}")
+        photo = header["photo"]
+        pixels, hint_layer = received_layers(photo, header.get("hints"), payload)
+        colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
+        if colorizer.net is None:
+            raise RequestError("suggest_weights", "color suggestions need the network's weights")
+        colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
+        points = points or dot_centres(hint_layer)[:MAX_POINTS]
+        if not points:
+            raise RequestError("no_points", "no sample point and no painted dot to suggest colors for")
+        from .suggest import suggest_at_points
+
+        progress(0.1, "Asking the network which colors fit")
+        found = suggest_at_points(colorizer, pixels[:, :, :3], points, k=k, hint_image=hint_layer)
+        suggestions = [[suggestion.to_json() for suggestion in at_point] for at_point in found]
+        return {"ok": True, "points": [[round(x, 1), round(y, 1)] for x, y in points], "suggestions": suggestions}, b""
+
+    def _export_hints(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        """The hint layer's dots as a hints JSON document (UTF-8 payload), as a colorize call reads them."""
+        from .hint_layer import export_hints
+
+        options = colorize_options(header.get("options"))
+        photo, hint = header["photo"], header["hints"]
+        raw = decode_layer(payload, hint["width"], hint["height"], "u8")
+        layer = place_hint_layer(raw, (hint["x"], hint["y"]), (photo["width"], photo["height"]))
+        colorizer = self._colorizer("cpu", "propagate", "auto", progress)  # only the working grid matters
+        colorizer.work_size = options["work_size"]
+        document = export_hints(layer, colorizer)
+        return {"ok": True, "count": len(document["hints"])}, json.dumps(document, indent=1).encode("utf-8")
+
+    def _import_hints(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
+        """A hints file (the payload) painted as dots: an RGBA u8 layer of the photo's size."""
+        from .hint_layer import import_hints, paint_hint_layer
+
+        photo, name = header["photo"], str(header.get("name", "the hints file"))[:1000]
+        try:
+            document = json.loads(bytes(payload).decode("utf-8"))
+        except ValueError as e:  # UnicodeDecodeError included
+            raise RequestError("input", f"{name} is not a hints file (not JSON: {e})") from None
+        dots = import_hints(document, name, photo["width"], photo["height"])
+        layer = paint_hint_layer(dots, photo["width"], photo["height"])
+        return {"ok": True, "width": photo["width"], "height": photo["height"], "count": len(dots)}, layer.tobytes()
 
     def _colorizer(self, device: str, engine: str, precision: str, progress: Progress):
         from .pipeline import Colorizer, resolve_device
@@ -354,9 +424,17 @@ def payload_size(header: dict) -> int:
     op = header.get("op")
     if op not in OPERATIONS:
         raise RequestError("request", f"unknown request {op!r:.40}", close=True)
-    if op != "colorize":
+    if op in ("hello", "shutdown"):
         return 0
     photo = _layer_header(header.get("photo"), "photo")
+    if op == "import_hints":
+        size = header.get("file_size")
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_HINTS_FILE:
+            raise RequestError("request", f"file_size {size!r:.20} is not from 0 to {MAX_HINTS_FILE}", close=True)
+        return size
+    if op == "export_hints":
+        hints = _layer_header(header.get("hints"), "hint layer", offset=True)
+        return layer_bytes(hints["width"], hints["height"], "u8")
     if photo.get("format") not in FORMATS:
         raise RequestError("request", f"photo format {photo.get('format')!r:.20} is not one of {sorted(FORMATS)}", close=True)
     size = layer_bytes(photo["width"], photo["height"], photo["format"])
@@ -382,6 +460,38 @@ def _layer_header(layer: object, name: str, offset: bool = False) -> dict:
         raise RequestError("request", f"the {name} has {layer['width']}×{layer['height']} pixels, more than the "
                                       f"{MAX_PIXELS // 1000000} megapixels the worker takes", close=True)
     return layer
+
+
+def suggest_points(points: object) -> list[tuple[float, float]]:
+    """A suggest request's points: a list of at most MAX_POINTS [x, y] pairs of numbers (may be empty)."""
+    if points is None:
+        return []
+    if not isinstance(points, list) or len(points) > MAX_POINTS or not all(
+            isinstance(point, list) and len(point) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point) for point in points):
+        raise RequestError("request", f"points must be a list of at most {MAX_POINTS} [x, y] pairs of numbers")
+    return [(float(x), float(y)) for x, y in points]
+
+
+def dot_centres(layer: np.ndarray | None) -> list[tuple[float, float]]:
+    """The centre (x, y) of each painted dot (a connected patch of paint) of an RGBA layer, top to bottom."""
+    from scipy import ndimage
+
+    if layer is None:
+        return []
+    labels, count = ndimage.label(layer[:, :, 3] > 0)
+    centres = ndimage.center_of_mass(labels > 0, labels, range(1, count + 1))
+    return [(float(x) + 0.5, float(y) + 0.5) for y, x in centres]
+
+
+def received_layers(photo: dict, hint: dict | None, payload: bytearray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photo's pixels and its hint layer placed on it (or None), decoded from a request's payload."""
+    photo_size = layer_bytes(photo["width"], photo["height"], photo["format"])
+    pixels = decode_layer(memoryview(payload)[:photo_size], photo["width"], photo["height"], photo["format"])
+    if not hint:
+        return pixels, None
+    raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
+    return pixels, place_hint_layer(raw, (hint["x"], hint["y"]), (photo["width"], photo["height"]))
 
 
 def colorize_options(options: object) -> dict:

@@ -70,6 +70,18 @@ def suggest_colors(
 ) -> list[Suggestion]:
     """Up to ``k`` colors likely at pixel (``x``, ``y``) of ``image``, most likely first;
     see :meth:`hintcolor.Colorizer.suggest`."""
+    return suggest_at_points(colorizer, image, [(x, y)], hints, k, hint_image)[0]
+
+
+def suggest_at_points(
+    colorizer: Colorizer,
+    image: ImageLike,
+    points: Sequence[tuple[float, float]],
+    hints: Sequence[Hint] = (),
+    k: int = 8,
+    hint_image: ImageLike | None = None,
+) -> list[list[Suggestion]]:
+    """:func:`suggest_colors` at each of ``points`` (x, y), from one pass of the network."""
     from .pipeline import _working_l, mean_lightness  # pipeline imports this module
 
     if colorizer.net is None:
@@ -81,14 +93,19 @@ def suggest_colors(
         raise InputError(f"the number of suggestions must be at least 1, not {k}")
     pixels = to_pixels(image).color
     height, width = pixels.shape[:2]
-    if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
-        raise InputError(f"point ({x:g}, {y:g}) lies outside the {width}×{height} image")
+    for x, y in points:
+        if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
+            raise InputError(f"point ({x:g}, {y:g}) lies outside the {width}×{height} image")
     all_hints = colorizer.prepared_hints(pixels, hints, hint_image)
     work_l = _working_l(pixels, colorizer.working_size(width, height), colorizer.device)
-    probabilities = distribution_at(_distribution(colorizer, work_l, all_hints, (width, height)), x, y, (width, height))
-    row, column = round(y), round(x)
-    l = mean_lightness(pixels, slice(row, row + 1), slice(column, column + 1))
-    return _distinct(_suggestions(l, group_bins(probabilities)))[:k]
+    distribution = _distribution(colorizer, work_l, all_hints, (width, height))
+    found = []
+    for x, y in points:
+        probabilities = distribution_at(distribution, x, y, (width, height))
+        row, column = round(y), round(x)
+        l = mean_lightness(pixels, slice(row, row + 1), slice(column, column + 1))
+        found.append(_distinct(_suggestions(l, group_bins(probabilities)))[:k])
+    return found
 
 
 @torch.inference_mode()

@@ -1,6 +1,7 @@
 """Shared fixtures: random weights in the official layout, the reference oracle, real photos."""
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
@@ -12,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from hintcolor.model import SIGGRAPH17
+from hintcolor.model import AB_GRID_SIDE, NUM_AB_BINS, SIGGRAPH17
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
@@ -138,3 +139,39 @@ def gray_photo(name: str = "kodim23.png") -> Image.Image:
 
 def color_photo(name: str = "kodim23.png") -> np.ndarray:
     return np.asarray(Image.open(photo_path(name)).convert("RGB"))
+
+
+PEAK = 20.0  # softmax(logit × 0.2) with logits 5·(PEAK + ln p): the peaks hold p, all other bins ~e^-20
+
+
+def bin_of(a: float, b: float) -> int:
+    """Index of the distribution bin centred on (a, b)."""
+    return int(round((a + 110) / 10)) * AB_GRID_SIDE + int(round((b + 110) / 10))
+
+
+def peak_logits(peaks: dict[tuple[float, float], float]) -> torch.Tensor:
+    """Class-head bias giving probability ``p`` at bin ``ab`` for each peak (weights zero)."""
+    bias = torch.zeros(NUM_AB_BINS)
+    for (a, b), p in peaks.items():
+        bias[bin_of(a, b)] = 5 * (PEAK + math.log(p))
+    return bias
+
+
+def head_weights_file(folder, peaks: dict[tuple[float, float], float], state: dict | None = None) -> Path:
+    """Weights (``state``, default random) whose class head peaks at ``peaks`` (ab: probability) everywhere."""
+    state = dict(state) if state is not None else random_state_dict(2)
+    state["model_class.0.weight"] = torch.zeros_like(state["model_class.0.weight"])
+    state["model_class.0.bias"] = peak_logits(peaks)
+    path = folder / "siggraph17-head.pth"
+    torch.save(state, path)
+    return path
+
+
+#: The class head of ``suggest_weights_file``: two distant colors, the second more likely.
+SUGGEST_PEAKS = {(-40, 30): 0.35, (30, -40): 0.65}
+
+
+@pytest.fixture(scope="session")
+def suggest_weights_file(tmp_path_factory) -> Path:
+    """Hint-echo weights (hints pull colors) whose class head suggests SUGGEST_PEAKS everywhere."""
+    return head_weights_file(tmp_path_factory.mktemp("weights"), SUGGEST_PEAKS, hint_echo_state_dict(3))

@@ -5,6 +5,7 @@ builds them); the plug-in is installed there by install.py and talks to a real w
 serve) on this machine, started with weights in the official layout whose hints pull colors toward
 them. tests/test_gimp_window.py drives the same GIMPs through their window.
 """
+import contextlib
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ from skimage import color as skcolor
 from conftest import photo_path
 from gimp.harness import GIMPS, start_worker
 
-CHROOT_WORK = "/tmp/hintcolor-test"  # inside the chroot
+CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP_TEST_DIR", "/tmp/hintcolor-test")
 
 PRELUDE = '''
 import array, json, time, traceback
@@ -73,32 +74,41 @@ with open(WORK + "/out.json", "w") as f:
 '''
 
 
-@pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
-def gimp(request, echo_weights_file):
-    """A worker on this machine and the plug-in installed in the chroot's GIMP; yields run(script)."""
-    env = request.param
+@contextlib.contextmanager
+def gimp_session(env, weights, work: str):
+    """A worker on this machine (with ``weights``) and the plug-in installed in ``env``'s GIMP, with
+    the chroot work folder ``work``; yields run(script) -> (out, console text)."""
     env.require()
-    host = env.prepare(CHROOT_WORK)
+    host = env.prepare(work)
     log = open(host / "worker.log", "w")
-    worker = start_worker(host, echo_weights_file, log)
+    worker = start_worker(host, weights, log)
     while not (host / "state" / "worker.json").exists():
         assert worker.poll() is None, (host / "worker.log").read_text()
         time.sleep(0.1)
 
     def run(body: str) -> tuple[dict, str]:
-        script = PRELUDE % (CHROOT_WORK, textwrap.indent(textwrap.dedent(body), "    "))
+        script = PRELUDE % (work, textwrap.indent(textwrap.dedent(body), "    "))
         (host / "out.json").unlink(missing_ok=True)
-        console = subprocess.run(env.console_command(CHROOT_WORK), input=script, capture_output=True, text=True,
+        console = subprocess.run(env.console_command(work), input=script, capture_output=True, text=True,
                                  timeout=600)
         out = json.loads((host / "out.json").read_text())
         assert "error" not in out, out["error"] + console.stderr[-3000:]
         return out, console.stdout + console.stderr
 
     run.worker, run.host = worker, host
-    yield run
-    worker.terminate()
-    worker.wait(10)
-    log.close()
+    try:
+        yield run
+    finally:
+        run.worker.terminate()  # a test may have replaced it
+        run.worker.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
+def gimp(request, echo_weights_file):
+    """A worker on this machine and the plug-in installed in the chroot's GIMP; yields run(script)."""
+    with gimp_session(request.param, echo_weights_file, CHROOT_WORK) as run:
+        yield run
 
 
 def _ab_distance(rgb, color):

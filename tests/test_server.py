@@ -1,6 +1,7 @@
 """The worker and its client, without GIMP: protocol, secret, layers, idle exit, restart, crashes."""
 import glob
 import json
+import re
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import time
 import numpy as np
 import pytest
 import skimage.data
+from skimage import color as skcolor
 from PIL import Image
 
 from hintcolor import __version__
@@ -410,3 +412,101 @@ def test_serve_stop_stops_a_worker_of_another_protocol(worker, monkeypatch):
     assert WorkerClient(folder=worker.folder).stop()
     assert WorkerClient(folder=worker.folder).hello() is None
     assert not WorkerClient(folder=worker.folder).stop()
+
+
+@pytest.fixture
+def suggest_worker(tmp_path, suggest_weights_file):
+    """A worker (in a thread) whose network suggests SUGGEST_PEAKS everywhere and echoes hints."""
+    worker = Worker(str(tmp_path / "suggest-state"), str(suggest_weights_file), idle_timeout=60)
+    thread = _serve_in_thread(worker)
+    yield worker
+    WorkerClient(folder=worker.folder).request({"op": "shutdown"}, start=False)
+    thread.join(10)
+
+
+def _suggest(client, photo, hints=None, points=None, k=8):
+    height, width = photo.shape[:2]
+    header = {"op": "suggest", "photo": {"width": width, "height": height, "format": "u8"}, "hints": None,
+              "points": points, "k": k, "options": {"device": "cpu", "work_size": 64}}
+    payload = [photo.tobytes()]
+    if hints is not None:
+        header["hints"] = {"width": hints.shape[1], "height": hints.shape[0], "x": 0, "y": 0}
+        payload.append(hints.tobytes())
+    return client.request(header, payload)[0]
+
+
+def test_suggest_at_points_or_at_the_painted_dots(suggest_worker):
+    client = WorkerClient(folder=suggest_worker.folder)
+    photo = np.full((128, 192, 4), 120, np.uint8)  # L* ≈ 50: both colors can be shown as they are
+    reply = _suggest(client, photo, points=[[20, 30], [150.5, 100]])
+    assert reply["points"] == [[20, 30], [150.5, 100]]
+    for found in reply["suggestions"]:  # the head's two colors, most likely first
+        assert np.allclose([s["ab"] for s in found], [[30, -40], [-40, 30]], atol=1)
+        assert [s["probability"] for s in found] == pytest.approx([0.65, 0.35], abs=0.01)
+        assert all(re.fullmatch("#[0-9a-f]{6}", s["color"]) for s in found)
+    assert len(_suggest(client, photo, points=[[20, 30]], k=1)["suggestions"][0]) == 1
+    hints = np.zeros((128, 192, 4), np.uint8)
+    hints[40:45, 60:65] = (220, 30, 30, 255)
+    hints[100:103, 10:13] = (30, 30, 220, 255)
+    reply = _suggest(client, photo, hints)
+    assert reply["points"] == [[62.5, 42.5], [11.5, 101.5]]  # the dots' centres
+    assert len(reply["suggestions"]) == 2
+    with pytest.raises(WorkerError, match="no sample point and no painted dot"):
+        _suggest(client, photo)
+    with pytest.raises(WorkerError, match="points must be a list"):
+        _suggest(client, photo, points=[[1, 2, 3]])
+
+
+def test_suggest_without_weights_says_they_are_needed(tmp_path, monkeypatch):
+    monkeypatch.setenv("HINTCOLOR_WEIGHTS", str(tmp_path / "missing.pth"))
+    worker = Worker(str(tmp_path / "state"), None, idle_timeout=60)
+    thread = _serve_in_thread(worker)
+    client = WorkerClient(folder=worker.folder)
+    with pytest.raises(WorkerError, match="^color suggestions need the network's weights"):
+        _suggest(client, _photo_rgba(), points=[[5, 5]])
+    client.request({"op": "shutdown"}, start=False)
+    thread.join(10)
+
+
+def _export(client, hints, photo_size, offset=(0, 0)):
+    header = {"op": "export_hints", "photo": {"width": photo_size[0], "height": photo_size[1]},
+              "hints": {"width": hints.shape[1], "height": hints.shape[0], "x": offset[0], "y": offset[1]},
+              "options": {"work_size": 64}}
+    return client.request(header, hints.tobytes())
+
+
+def _import(client, data, photo_size, name="hints.json"):
+    header = {"op": "import_hints", "photo": {"width": photo_size[0], "height": photo_size[1]}, "name": name,
+              "file_size": len(data)}
+    reply, layer = client.request(header, data)
+    return reply, np.frombuffer(layer, np.uint8).reshape(photo_size[1], photo_size[0], 4)
+
+
+def test_export_then_import_hints_gives_the_dots_back(worker):
+    client = WorkerClient(folder=worker.folder)
+    hints = np.zeros((60, 60, 4), np.uint8)
+    hints[10:14, 20:24] = (40, 90, 230, 255)  # photo (120..123, 60..63) with the offset
+    reply, data = _export(client, hints, (192, 128), offset=(100, 50))
+    document = json.loads(data)
+    assert reply["count"] == len(document["hints"]) >= 1 and document["image_size"] == [192, 128]
+    blue = skcolor.rgb2lab(np.array([[[40, 90, 230]]], float) / 255)[0, 0, 1:]
+    assert all(np.allclose(hint["ab"], blue, atol=0.1) for hint in document["hints"])
+    reply, layer = _import(client, data, (192, 128))
+    assert reply["count"] == len(document["hints"])
+    placed = place_hint_layer(hints, (100, 50), (192, 128))
+    assert np.array_equal(layer[..., 3], placed[..., 3])  # the same dot, painted where it was
+    shown = skcolor.rgb2lab(layer[61:62, 121:122, :3] / 255)[0, 0, 1:]
+    assert np.allclose(shown, blue, atol=1.5)  # in its chroma (at a lightness where it exists)
+    _, doubled = _import(client, data, (384, 256))  # another size: scaled
+    assert np.argwhere(doubled[..., 3] == 255).mean(0) == pytest.approx([123, 243], abs=1.5)
+
+
+def test_bad_hints_files_are_one_line(worker):
+    client = WorkerClient(folder=worker.folder)
+    with pytest.raises(WorkerError, match=r"^bad.json is not a hints file \(not JSON"):
+        _import(client, b"{nope", (10, 10), "bad.json")
+    with pytest.raises(WorkerError, match=r"^x.json is not a hintcolor hints file"):
+        _import(client, b'{"a": 1}', (10, 10), "x.json")
+    with pytest.raises(WorkerError, match="file_size"):
+        client.request({"op": "import_hints", "photo": {"width": 10, "height": 10}, "file_size": 1 << 30})
+    assert client.hello()[1]["ok"]

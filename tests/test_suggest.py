@@ -15,26 +15,11 @@ from hintcolor import Colorizer, Hint, WeightsError, save_hints
 from hintcolor.cli import main
 from hintcolor.errors import InputError
 from hintcolor.gamut import in_gamut, snap_ab
-from hintcolor.model import AB_GRID_SIDE, NUM_AB_BINS
-from hintcolor.suggest import MIN_PROBABILITY, distribution_at, group_bins
+from hintcolor.model import NUM_AB_BINS
+import hintcolor.suggest as suggest_module
+from hintcolor.suggest import MIN_PROBABILITY, distribution_at, group_bins, suggest_at_points
 
-from conftest import random_state_dict
-
-PEAK = 20.0  # softmax(logit × 0.2) with logits 5·(PEAK + ln p): the peaks hold p, all other bins ~e^-20
-
-
-def bin_of(a: float, b: float) -> int:
-    """Index of the distribution bin centred on (a, b)."""
-    return int(round((a + 110) / 10)) * AB_GRID_SIDE + int(round((b + 110) / 10))
-
-
-def peak_logits(peaks: dict[tuple[float, float], float]) -> torch.Tensor:
-    """Class-head bias giving probability ``p`` at bin ``ab`` for each peak (weights zero)."""
-    bias = torch.zeros(NUM_AB_BINS)
-    for (a, b), p in peaks.items():
-        bias[bin_of(a, b)] = 5 * (PEAK + math.log(p))
-    return bias
-
+from conftest import bin_of, head_weights_file, peak_logits, random_state_dict
 
 @pytest.fixture(scope="module")
 def head_colorizer(tmp_path_factory) -> Colorizer:
@@ -173,15 +158,6 @@ def test_point_outside_the_photo(peaked):
         peaked({(0, 0): 1.0}).suggest(GRAY, 128, 5)
 
 
-def head_weights_file(folder, peaks: dict[tuple[float, float], float]):
-    state = random_state_dict(2)
-    state["model_class.0.weight"] = torch.zeros_like(state["model_class.0.weight"])
-    state["model_class.0.bias"] = peak_logits(peaks)
-    path = folder / "siggraph17-head.pth"
-    torch.save(state, path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def two_peak_weights(tmp_path_factory):
     return head_weights_file(tmp_path_factory.mktemp("weights"), {(-40, 30): 0.35, (30, -40): 0.65})
@@ -232,3 +208,14 @@ def test_cli_says_when_no_color_stands_out(gray_file, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("no color stands out at (5, 5)")
     assert main(["suggest", str(gray_file), "--at", "5,5", "--weights", str(flat), "--work-size", "64", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_several_points_from_one_pass_are_each_point_s_suggestions(peaked, monkeypatch):
+    colorizer = peaked({(-40, 30): 0.35, (30, -40): 0.65})
+    ramp = np.linspace(0.1, 0.9, 128, dtype=np.float32)[None].repeat(96, 0)  # the lightness differs per point
+    points = [(5, 10), (64.5, 40), (120, 90)]
+    one_by_one = [colorizer.suggest(ramp, x, y) for x, y in points]
+    passes, distribution = [], suggest_module._distribution
+    monkeypatch.setattr(suggest_module, "_distribution", lambda *a: passes.append(1) or distribution(*a))
+    assert suggest_at_points(colorizer, ramp, points) == one_by_one
+    assert len(passes) == 1 and one_by_one[0][0].color != one_by_one[2][0].color

@@ -214,7 +214,8 @@ def _small_payload(header: dict) -> int | None:
 @st.composite
 def authenticated_requests(draw) -> tuple[dict, bytes]:
     """Requests carrying the secret, with fuzzed layers, options and payload lengths."""
-    header = {"op": draw(st.sampled_from(["colorize", "colorize", "hello", "dance", None])),
+    header = {"op": draw(st.sampled_from(["colorize", "colorize", "suggest", "export_hints", "import_hints", "hello",
+                                          "dance", None])),
               "photo": draw(layer | st.none() | st.integers()), "hints": draw(st.none() | layer),
               "options": draw(options | st.none() | st.text(max_size=3))}
     header["photo"] = dict(header["photo"], format=draw(st.sampled_from(["u8", "float", "rgb"]))) \

@@ -18,27 +18,15 @@ from gi.repository import GLib, GObject, Gegl, Gimp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hintcolor_client as client  # noqa: E402
+import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
+from hintcolor_layers import failure  # noqa: E402
+from hintcolor_worker import load_config, read_pixels  # noqa: E402
 
 COLORIZE = "plug-in-hintcolor-colorize"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
-CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor.json")
 NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 U8 = (Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
-
-
-def load_config():
-    """What install.py recorded: the hintcolor environment's Python, weights, version, state folder."""
-    try:
-        with open(CONFIG) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
-def read_pixels(drawable, fmt):
-    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
-    return bytes(drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE))
 
 
 def progress(fraction, text):
@@ -50,9 +38,10 @@ def worker_options(config):
     """The options the worker gets; those of the network alone stay at their defaults for propagation."""
     engine = config.get_property("engine")
     if engine == "propagate":
-        return {"engine": engine, "device": "auto", "work_size": 256, "precision": "auto"}
+        return {"engine": engine, "device": "auto", "work_size": 256, "precision": "auto",
+                "snap_hints": config.get_property("snap-hints")}
     return {"engine": engine, "device": config.get_property("device"), "work_size": config.get_property("work-size"),
-            "precision": config.get_property("precision")}
+            "precision": config.get_property("precision"), "snap_hints": config.get_property("snap-hints")}
 
 
 def colorize_with_worker(photo, hint_layer, options):
@@ -206,11 +195,6 @@ def choice(*options):
     return result
 
 
-def failure(procedure, status, message):
-    """An error return: GIMP shows its message to the user once (the plug-in shows nothing itself)."""
-    return procedure.new_return_values(status, GLib.Error(message[:1].upper() + message[1:]))
-
-
 def create_colorize(plugin, name):
     procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_colorize, None)
     procedure.set_image_types("RGB*, GRAY*")
@@ -239,6 +223,9 @@ def create_colorize(plugin, name):
     procedure.add_choice_argument("precision", "_Precision", "Arithmetic of the network", choice(
         ("auto", "Automatic (fast where exact enough)"), ("fp32", "Full (32-bit float)")), "auto",
         GObject.ParamFlags.READWRITE)
+    procedure.add_boolean_argument("snap-hints", "_Snap hints into gamut",
+                                   "Pull each hint's color into the colors the photo can show at its lightness "
+                                   "(same hue, less chroma where needed)", True, GObject.ParamFlags.READWRITE)
     return procedure
 
 
@@ -257,13 +244,14 @@ def create_add_hint_layer(plugin, name):
 
 class HintColor(Gimp.PlugIn):
     def do_query_procedures(self):
-        return [ADD_HINT_LAYER, COLORIZE]
+        return [ADD_HINT_LAYER, COLORIZE, hints.SUGGEST, hints.EXPORT, hints.IMPORT]
 
     def do_set_i18n(self, name):
         return False
 
     def do_create_procedure(self, name):
-        procedure = (create_add_hint_layer if name == ADD_HINT_LAYER else create_colorize)(self, name)
+        creators = {ADD_HINT_LAYER: create_add_hint_layer, COLORIZE: create_colorize}
+        procedure = creators.get(name, hints.create)(self, name)
         procedure.add_menu_path("<Image>/Filters/Colors")
         procedure.set_attribution("hintcolor", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026")
         return procedure

@@ -32,7 +32,7 @@ def run_dialog(procedure, config, choices, chosen):
     label.set_mnemonic_widget(hint_combo)
     row.pack_start(label, False, False, 0)
     row.pack_start(hint_combo, True, True, 0)
-    dialog.fill(["engine", "device", "work-size", "precision"])
+    dialog.fill(["engine", "device", "work-size", "precision", "snap-hints"])
     content = dialog.get_content_area()
     content.pack_start(row, False, False, 0)
     content.reorder_child(row, 0)

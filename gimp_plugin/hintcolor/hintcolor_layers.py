@@ -12,7 +12,7 @@ to the photo whose result used it, else to the first photo layer below it.
 """
 import json
 
-from gi.repository import Gimp
+from gi.repository import GLib, Gimp
 
 HINT_LAYER_NAME = "Color Hints"
 RESULT_LAYER_NAME = "Colorized (hintcolor)"
@@ -22,6 +22,11 @@ HINTS = "hintcolor-hints"
 
 class UserError(Exception):
     """A message for the GIMP user: what to select or do."""
+
+
+def failure(procedure, status, message):
+    """An error return: GIMP shows its message to the user once (the plug-in shows nothing itself)."""
+    return procedure.new_return_values(status, GLib.Error(message[:1].upper() + message[1:]))
 
 
 def all_layers(layers):
