@@ -30,7 +30,7 @@ from . import __version__
 from .client import (HOST, LOG_FILE, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
                      read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
 from .errors import HintcolorError, InputError, WeightsError
-from .layers import FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer
+from .layers import CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 #: Seconds a client may take to send a header (also between two requests on one connection).
@@ -100,6 +100,7 @@ class Worker:
         state = {"pid": os.getpid(), "port": self.port, "version": __version__, "protocol": PROTOCOL}
         write_private(self.state_path, json.dumps(state))
         self.log(f"hintcolor worker {__version__} listening on {HOST}:{self.port} (pid {os.getpid()})")
+        self.compute.submit(self._warm_up)
         try:
             while self.running:
                 idle = self._idle_for()
@@ -203,8 +204,10 @@ class Worker:
 
     def _answer(self, connection: socket.socket, header: dict) -> bool:
         """Read an authenticated request's payload, handle it, send the reply; False to close."""
+        start = time.perf_counter()
         try:
             payload = self._receive_payload(connection, header)
+            received = time.perf_counter()
             reply, data = self._handle(header, payload, Progress(connection))
         except RequestError as e:
             self.log(f"{header.get('op')!r:.40} request: error: {e}")
@@ -213,7 +216,12 @@ class Worker:
                 send_message(connection, reply)
                 return False
         connection.settimeout(TRANSFER_TIMEOUT)
+        computed = time.perf_counter()
         send_message(connection, reply, data)
+        if header.get("op") == "colorize" and reply.get("ok"):
+            now = time.perf_counter()
+            self.log(f"replied in {now - start:.2f} s (pixels received in {received - start:.2f} s, "
+                     f"result sent in {now - computed:.2f} s)")
         return True
 
     def _receive_payload(self, connection: socket.socket, header: dict) -> bytearray:
@@ -246,7 +254,7 @@ class Worker:
         """Queue the request for the compute thread and wait for it, abandoning it if the client goes."""
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header.get("hints")
-        self.log(f"colorize {photo['width']}×{photo['height']} {photo['format']}, "
+        self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', 4)} {photo['format']}, "
                  f"hint layer: {'yes' if hint else 'none'}, {options}")
         progress(0.02, "Received the pixels")
         with self.state_lock:
@@ -270,9 +278,9 @@ class Worker:
                  progress: Progress) -> tuple[dict, bytes]:
         """Colorize (in the compute thread: all large arrays are made and freed in this one thread)."""
         start = time.perf_counter()
-        width, height, fmt = photo["width"], photo["height"], photo["format"]
-        photo_size = layer_bytes(width, height, fmt)
-        pixels = decode_layer(memoryview(payload)[:photo_size], width, height, fmt)
+        width, height, fmt, channels = photo["width"], photo["height"], photo["format"], photo.get("channels", 4)
+        photo_size = layer_bytes(width, height, fmt, channels)
+        pixels, alpha = split_layer(decode_layer(memoryview(payload)[:photo_size], width, height, fmt, channels))
         hint_layer = None
         if hint:
             raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
@@ -282,16 +290,33 @@ class Worker:
         if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
             raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
                                "the propagation engine needs at least one color hint")
-        rgb = colorizer.colorize_array(pixels[:, :, :3], hint_image=hint_layer,
-                                       progress=progress.scaled(0.1, 0.9))
-        data = encode_layer(rgb, pixels[:, :, 3], fmt)
-        del rgb, pixels, hint_layer
+        rgb = colorizer.colorize_array(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
+        data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
+        del rgb, pixels, alpha, hint_layer
         release_memory()
         progress(0.95, "Sending the result")
         self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
-        reply = {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device),
-                 "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
+        reply = {"ok": True, "width": width, "height": height, "format": fmt, "channels": result_channels,
+                 "device": str(colorizer.device), "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
         return reply, data
+
+    def _warm_up(self) -> None:
+        """In the compute thread, as the worker starts: import PyTorch, load the default colorizer (the
+        plug-in's default options) and run it once on a small 3:2 gray image, so that the first request
+        (its pixels still being read in GIMP meanwhile) finds the model ready and the CPU kernels built."""
+        import numpy as np
+
+        start = time.perf_counter()
+        try:
+            colorizer = self._colorizer("auto", "auto", "auto", lambda *_: None)
+            if colorizer.net is not None:
+                colorizer.colorize_array(np.zeros((256, 384), np.uint8))
+        except Exception as e:  # the first request meets the same problem and reports it
+            self.log(f"warm-up failed: {type(e).__name__}: {e}")
+            return
+        finally:
+            release_memory()
+        self.log(f"warmed up in {time.perf_counter() - start:.2f} s")
 
     def _colorizer(self, device: str, engine: str, precision: str, progress: Progress):
         from .pipeline import Colorizer, resolve_device
@@ -359,7 +384,10 @@ def payload_size(header: dict) -> int:
     photo = _layer_header(header.get("photo"), "photo")
     if photo.get("format") not in FORMATS:
         raise RequestError("request", f"photo format {photo.get('format')!r:.20} is not one of {sorted(FORMATS)}", close=True)
-    size = layer_bytes(photo["width"], photo["height"], photo["format"])
+    channels = photo.get("channels", 4)
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels not in CHANNELS:
+        raise RequestError("request", f"photo channels {channels!r:.20} are not one of {CHANNELS}", close=True)
+    size = layer_bytes(photo["width"], photo["height"], photo["format"], channels)
     hints = header.get("hints")
     if hints is not None:
         hints = _layer_header(hints, "hint layer", offset=True)
