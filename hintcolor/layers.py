@@ -58,8 +58,11 @@ def encode_layer(rgb: np.ndarray, alpha: np.ndarray | None, fmt: str) -> memoryv
 
 def place_hint_layer(hints: np.ndarray, offset: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
     """An RGBA hint layer (h×w×4) whose top-left is at ``offset`` (x, y) from the photo's top-left,
-    cropped / padded (transparent) to the photo's ``size`` (width, height)."""
+    cropped / padded (transparent) to the photo's ``size`` (width, height); one that matches already
+    is returned as it is."""
     width, height = size
+    if tuple(offset) == (0, 0) and hints.shape[:2] == (height, width):
+        return hints
     placed = np.zeros((height, width, 4), dtype=hints.dtype)
     x, y = offset
     x0, y0 = max(x, 0), max(y, 0)
