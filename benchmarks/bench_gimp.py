@@ -1,20 +1,24 @@
 """GIMP plug-in benchmark: time from the plug-in's call to the result layer, in the real GIMP 3.
 
-    sudo .venv/bin/python benchmarks/bench_gimp.py [--megapixels 12]
+    sudo .venv/bin/python benchmarks/bench_gimp.py [--megapixels 12] [--warm 5]
 
 Runs in the GIMP 3 chroot of tests/gimp/build_gimp_env.sh (built on first use, as root). A black-and-white photo of 12
 megapixels (a Kodak photo enlarged) gets a hint layer with 10 dots; the colorize procedure runs
-twice through GIMP's PDB:
+several times through GIMP's PDB:
 
 - first run, worker cold: no worker is running, so the plug-in starts one (Python start, torch
-  import, model load) and waits for it. GIMP in the chroot cannot run this machine's Python, so
-  the plug-in's configured interpreter is a stub that asks this script to start the worker: the
-  same steps, one file-system poll later;
-- second run, worker warm: the model is loaded; the time is the network, the full-resolution
-  conversion and the pixel transfer GIMP → worker → GIMP.
+  import, model load, first forward) and waits for it. GIMP in the chroot cannot run this
+  machine's Python, so the plug-in's configured interpreter is a stub that asks this script to
+  start the worker and lives until the worker has published itself: the same steps, one
+  file-system poll later;
+- then ``--warm`` runs with the worker warm (precision automatic: bf16 on a CPU with native bf16),
+  then one run in fp32 (its model is prepared) and ``--warm`` more in fp32. Medians are printed.
 
-The worker's own compute time (from its log) is printed beside, so the rest is the plug-in's
-pixel reading, the transfer and GIMP writing the layer.
+Beside each total: the worker's compute (from its log: the photo's bytes to the result's bytes),
+its receiving the pixels and sending the result (socket time, including waiting for GIMP), and the
+rest: starting the plug-in process, GIMP reading the layers, GIMP making the result layer. Last, the
+GIMP side alone, measured apart in the same session: reading the photo layer (now RGB) in RGBA and
+in RGB, and creating + writing a layer of each.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,7 +60,7 @@ for i in range(10):
     buffer.set(Gegl.Rectangle.new(x, y, 9, 9), "R'G'B'A u8", bytes([(37 * i) %% 256, 112, 80, 255]) * 81)
 buffer.flush()
 times = []
-for _ in range(2):
+for precision in %(runs)r:
     procedure = pdb.lookup_procedure("plug-in-hintcolor-colorize")
     config = procedure.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
@@ -63,17 +68,36 @@ for _ in range(2):
     config.set_core_object_array("drawables", [photo])
     config.set_property("hint-layer", hint)
     config.set_property("device", "cpu")
+    config.set_property("precision", precision)
     start = time.time()
     status = procedure.run(config).index(0).value_nick
     times.append([time.time() - start, status, [l.get_name() for l in image.get_layers()]])
+rect = Gegl.Rectangle.new(0, 0, photo.get_width(), photo.get_height())
+apart = {}
+for babl, kind in (("R'G'B'A u8", Gimp.ImageType.RGBA_IMAGE), ("R'G'B' u8", Gimp.ImageType.RGB_IMAGE)):
+    for _ in range(3):
+        start = time.time()
+        data = bytes(photo.get_buffer().get(rect, 1.0, babl, Gegl.AbyssPolicy.NONE))
+        read = time.time() - start
+        start = time.time()
+        layer = Gimp.Layer.new(image, "x", photo.get_width(), photo.get_height(), kind, 100, Gimp.LayerMode.NORMAL)
+        image.insert_layer(layer, None, 1)
+        buffer = layer.get_buffer()
+        buffer.set(rect, babl, data)
+        buffer.flush()
+        layer.update(0, 0, photo.get_width(), photo.get_height())
+        write = time.time() - start
+        image.remove_layer(layer)
+        apart.setdefault(babl, []).append([read, write])
 with open("%(work)s/times.json", "w") as f:
-    json.dump(times, f)
+    json.dump({"runs": times, "apart": apart}, f)
 '''
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megapixels", type=float, default=12)
+    parser.add_argument("--warm", type=int, default=5, help="warm runs per precision (median printed)")
     args = parser.parse_args()
     host = GIMP.prepare(WORK)
     source = Image.open(PHOTO).convert("L")
@@ -82,7 +106,9 @@ def main() -> None:
     photo.save(host / "photo.png", compress_level=1)
 
     stub = host / "start-worker.sh"
-    stub.write_text(f"#!/bin/sh\ntouch {WORK}/start-requested\n")
+    # the stub lives until the worker has published itself, as the worker's own process would
+    stub.write_text(f"#!/bin/sh\ntouch {WORK}/start-requested\n"
+                    f"while [ ! -e {WORK}/state/worker.json ]; do sleep 0.02; done\n")
     stub.chmod(0o755)
     config_path = host / "gimp" / "plug-ins" / "hintcolor" / "hintcolor.json"
     config = json.loads(config_path.read_text())
@@ -92,7 +118,8 @@ def main() -> None:
         weights = _weights(Path(tmp))
         log = open(host / "worker.log", "w")
         gimp = subprocess.Popen(GIMP.console_command(WORK), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-        gimp.stdin.write(SCRIPT % {"work": WORK})
+        runs = ["auto"] * (1 + args.warm) + ["fp32"] * (1 + args.warm)
+        gimp.stdin.write(SCRIPT % {"work": WORK, "runs": runs})
         gimp.stdin.close()
         while not (host / "start-requested").exists():
             if gimp.poll() is not None:
@@ -103,12 +130,32 @@ def main() -> None:
         worker.terminate()
         worker.wait()
         log.close()
-    times = json.loads((host / "times.json").read_text())
-    computes = [float(x) for x in re.findall(r"done in ([0-9.]+) s", (host / "worker.log").read_text())]
+    found = json.loads((host / "times.json").read_text())
+    log = (host / "worker.log").read_text()
+    computes = [float(x) for x in re.findall(r"done in ([0-9.]+) s", log)]
+    served = [tuple(map(float, m)) for m in re.findall(r"replied in ([0-9.]+) s \(pixels received in ([0-9.]+) s, "
+                                                         r"result sent in ([0-9.]+) s\)", log)]
     print(f"GIMP 3.0.4, photo {photo.width}×{photo.height} ({photo.width * photo.height / 1e6:.1f} MP), 10 painted dots, "
-          f"CPU, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    for label, (seconds, status, layers), compute in zip(("first run (worker cold)", "second run (worker warm)"), times, computes):
-        print(f"{label:<26} {seconds:6.2f} s  (worker compute {compute:5.2f} s; status {status}; layers {layers})")
+          f"CPU, torch {torch.__version__}, load average {os.getloadavg()[0]:.1f} at the end")
+    print("run                        total   worker compute  worker receive  worker send   rest (plug-in start, "
+          "GIMP read/write, layer, transfer)")
+    rows = {}
+    for index, ((seconds, status, layers), precision) in enumerate(zip([r[:3] for r in found["runs"]], runs)):
+        compute = computes[index] if index < len(computes) else float("nan")
+        received, sent = served[index][1:] if index < len(served) else (float("nan"), float("nan"))
+        first = index in (0, 1 + args.warm)
+        label = ("first run (worker cold)" if index == 0 else "first fp32 run (model load)") if first else f"warm, {precision}"
+        if status != "success":
+            raise SystemExit(f"run {index} ({label}) failed: {status}")
+        rows.setdefault(label, []).append((seconds, compute, received, sent))
+    for label, values in rows.items():
+        total, compute, received, sent = (statistics.median(v) for v in zip(*values))
+        spread = f" ({min(v[0] for v in values):.2f}–{max(v[0] for v in values):.2f}, {len(values)} runs)" if len(values) > 1 else ""
+        print(f"{label:<26} {total:5.2f} s  {compute:5.2f} s         {received:5.2f} s         {sent:5.2f} s      "
+              f"{total - compute - received - sent:5.2f} s{spread}")
+    for babl, values in found["apart"].items():
+        read, write = (statistics.median(v) for v in zip(*values))
+        print(f"GIMP alone, {babl:<11}: buffer.get {read:.2f} s; new layer + buffer.set + flush {write:.2f} s (median of 3)")
 
 
 def _weights(folder: Path) -> Path:

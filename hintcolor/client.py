@@ -13,12 +13,14 @@ big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (
   state folder (mode 0600, in a folder of mode 0700). The worker checks it before it reads any
   payload byte; a request without it gets one error reply and the connection is closed.
 - Requests: ``hello`` (version handshake; reply ``version``, ``protocol``, ``pid``), ``shutdown``,
-  and ``colorize``: header ``photo`` {``width``, ``height``, ``format``: ``"u8"`` | ``"float"``},
-  ``hints`` (null or {``width``, ``height``, ``x``, ``y``}: an RGBA u8 layer and its offset from
-  the photo), ``options`` {``device``, ``engine``, ``work_size``}; payload: the photo's RGBA
-  pixels, then the hint layer's. ``size`` must equal what those layers need, and each layer has at
-  most ``MAX_PIXELS`` pixels; otherwise the request is refused before its payload is read.
-- ``suggest``: header and payload as ``colorize`` (``options`` may add ``snap_hints``), plus
+  and ``colorize``: header ``photo`` {``width``, ``height``, ``format``: ``"u8"`` | ``"float"``,
+  ``channels``: 1 (Y'), 2 (Y'A), 3 (R'G'B') or 4 (R'G'B'A, the default)}, ``hints`` (null or
+  {``width``, ``height``, ``x``, ``y``}: an RGBA u8 layer and its offset from the photo),
+  ``options`` {``device``, ``engine``, ``work_size``, ``precision``, ``snap_hints``}; payload: the
+  photo's pixels (row-major, channels interleaved), then the hint layer's. ``size`` must equal what
+  those layers need, and each layer has at most ``MAX_PIXELS`` pixels; otherwise the request is
+  refused before its payload is read.
+- ``suggest``: header and payload as ``colorize``, plus
   ``points`` (a list of at most 32 [x, y] photo pixels; empty or absent: the hint layer's painted
   dots, the first 32) and ``k`` (1..8, suggestions per point); reply ``points`` and ``suggestions``
   (per point a list of {``color``, ``ab``, ``probability``}, most likely first), no payload.
@@ -29,7 +31,9 @@ big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (
   messages), ``file_size`` (at most 16 MiB); payload: the hints file's bytes; reply ``width``,
   ``height``, ``count``, payload: an RGBA u8 layer of the photo's size with the hints painted as dots.
 - While it colorizes, the worker sends progress messages ``{"progress": 0..1, "stage": text}``
-  (no payload), then the reply: ``{"ok": true, ...}`` with the result's RGBA pixels as payload,
+  (no payload), then the reply: ``{"ok": true, "channels": 3 | 4, ...}`` with the result's pixels
+  as payload in the photo's ``format``: R'G'B' (``channels`` 3) for a photo without alpha, R'G'B'A
+  with the photo's own alpha for one with alpha (``channels`` 2 or 4);
   or ``{"ok": false, "code": ..., "error": "one line"}``. ``code`` names what went wrong
   (:data:`MESSAGES`); a reply may carry ``notice``, a code of :data:`NOTICES`.
 - Closing the connection cancels the request (so does sending anything while it runs, e.g.
@@ -233,6 +237,21 @@ class WorkerClient(object):
         self.folder = folder or state_dir()
         self.version = version
         self.serve_args = list(serve_args)
+        self._starting = None
+
+    def start_early(self):
+        """Start the worker now if none answers, without waiting: it loads the model while the caller
+        reads its pixels; the next :meth:`request` waits for it. Errors are left to that request."""
+        if not self.python or self._starting is not None:
+            return
+        try:
+            answer = self.hello()
+            if answer is not None:
+                answer[0].close()
+                return
+            self._starting = self._start()
+        except WorkerError:
+            pass
 
     @property
     def log_path(self):
@@ -281,7 +300,8 @@ class WorkerClient(object):
                 raise WorkerError("no hintcolor worker is running (state folder %s)" % self.folder)
             if progress:
                 progress(0.0, "Starting the hintcolor worker")
-            sock = self._wait_for_worker(self._start())
+            process, self._starting = self._starting or self._start(), None
+            sock = self._wait_for_worker(process)
         return sock
 
     def _read_state(self):

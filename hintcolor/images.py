@@ -104,6 +104,19 @@ def unit_float(array: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(array.astype(np.float32)), 0, 1)
 
 
+def gray_if_equal(image: np.ndarray) -> np.ndarray:
+    """H×W×3 whose three channels are equal (a black-and-white photo in an RGB file or layer) → its
+    first channel, H×W (a view); anything else is returned as it is. A gray image then gives the same
+    result however it is stored, by the faster one-channel path."""
+    if image.ndim != 3 or image.shape[2] != 3:
+        return image
+    red = image[:, :, 0]
+    first_row = image[:1]
+    if not ((first_row[..., 1] == first_row[..., 0]).all() and (first_row[..., 2] == first_row[..., 0]).all()):
+        return image  # a color photo, seen on its first row
+    return red if np.array_equal(image[:, :, 1], red) and np.array_equal(image[:, :, 2], red) else image
+
+
 def read_only_tensor(array: np.ndarray) -> torch.Tensor:
     """A tensor sharing ``array``'s memory, for reading only (no copy even if the array is read-only)."""
     with warnings.catch_warnings():

@@ -1,9 +1,11 @@
 """Raw layer pixels as an editor sends them ↔ what :class:`Colorizer` takes and gives.
 
-A photo layer comes as RGBA, 8-bit (``"u8"``) or 32-bit float (``"float"``), row-major. The hint
-layer comes as RGBA u8 with its own size and its offset from the photo layer's top-left corner
-(layers in GIMP may have any size and position on the canvas); :func:`place_hint_layer` puts it
-on the photo's pixel grid.
+A photo layer comes as 8-bit (``"u8"``) or 32-bit float (``"float"``) samples, row-major, with
+1 to 4 channels: Y' (a grayscale layer), Y'A, R'G'B' or R'G'B'A — only what the layer has, so a
+layer without alpha moves no alpha and a gray one a third of the bytes. The result goes back as
+R'G'B', or R'G'B'A carrying the photo's own alpha when it has one. The hint layer comes as RGBA u8
+with its own size and its offset from the photo layer's top-left corner (layers in GIMP may have
+any size and position on the canvas); :func:`place_hint_layer` puts it on the photo's pixel grid.
 """
 from __future__ import annotations
 
@@ -13,35 +15,54 @@ from .errors import InputError
 from .images import quantize
 
 FORMATS = {"u8": np.uint8, "float": np.float32}
+#: Channels of a layer: gray, gray + alpha, RGB, RGB + alpha.
+CHANNELS = (1, 2, 3, 4)
 
 
-def layer_bytes(width: int, height: int, fmt: str) -> int:
-    """Size in bytes of a ``width``×``height`` RGBA layer in ``fmt``."""
+def layer_bytes(width: int, height: int, fmt: str, channels: int = 4) -> int:
+    """Size in bytes of a ``width``×``height`` layer of ``channels`` samples in ``fmt``."""
     if fmt not in FORMATS:
         raise InputError(f"pixel format {fmt!r} is not one of {sorted(FORMATS)}")
-    return width * height * 4 * np.dtype(FORMATS[fmt]).itemsize
+    if channels not in CHANNELS:
+        raise InputError(f"{channels!r} channels: a layer has 1 to 4")
+    return width * height * channels * np.dtype(FORMATS[fmt]).itemsize
 
 
-def decode_layer(data: bytes, width: int, height: int, fmt: str) -> np.ndarray:
-    """Bytes → H×W×4 array of the format's dtype; :class:`InputError` if the size does not match."""
-    if len(data) != layer_bytes(width, height, fmt):
-        raise InputError(f"layer data has {len(data)} bytes, expected {width}×{height} RGBA {fmt}")
-    return np.frombuffer(data, dtype=FORMATS[fmt]).reshape(height, width, 4)
+def decode_layer(data: bytes | memoryview, width: int, height: int, fmt: str, channels: int = 4) -> np.ndarray:
+    """Bytes → H×W×channels array of the format's dtype, a view of ``data`` (no copy);
+    :class:`InputError` if the size does not match."""
+    if len(data) != layer_bytes(width, height, fmt, channels):
+        raise InputError(f"layer data has {len(data)} bytes, expected {width}×{height}×{channels} {fmt}")
+    return np.frombuffer(data, dtype=FORMATS[fmt]).reshape(height, width, channels)
 
 
-def encode_layer(rgb: np.ndarray, alpha: np.ndarray, fmt: str) -> bytes:
+def split_layer(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """H×W×channels layer → (color: H×W gray or H×W×3 sRGB, alpha: H×W or None), views (no copy)."""
+    color = pixels[:, :, 0] if pixels.shape[2] <= 2 else pixels[:, :, :3]
+    return color, (pixels[:, :, -1] if pixels.shape[2] in (2, 4) else None)
+
+
+def encode_layer(rgb: np.ndarray, alpha: np.ndarray | None, fmt: str) -> memoryview:
     """RGB (H×W×3: float 0..1, or uint8 for ``"u8"``, taken as it is) and alpha (H×W, the photo's own
-    values) → RGBA bytes in ``fmt``."""
-    out = np.empty((*rgb.shape[:2], 4), dtype=FORMATS[fmt])
-    out[:, :, :3] = quantize(rgb) if fmt == "u8" else rgb
-    out[:, :, 3] = alpha
-    return out.tobytes()
+    values; None: no alpha channel) → R'G'B'A or R'G'B' bytes in ``fmt`` (without alpha, a contiguous
+    ``rgb`` of the format's dtype is sent as it is, not copied)."""
+    rgb = quantize(rgb) if fmt == "u8" else rgb
+    if alpha is None:
+        out = np.ascontiguousarray(rgb, dtype=FORMATS[fmt])
+    else:
+        out = np.empty((*rgb.shape[:2], 4), dtype=FORMATS[fmt])
+        out[:, :, :3] = rgb
+        out[:, :, 3] = alpha
+    return memoryview(out).cast("B")
 
 
 def place_hint_layer(hints: np.ndarray, offset: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
     """An RGBA hint layer (h×w×4) whose top-left is at ``offset`` (x, y) from the photo's top-left,
-    cropped / padded (transparent) to the photo's ``size`` (width, height)."""
+    cropped / padded (transparent) to the photo's ``size`` (width, height); one that matches already
+    is returned as it is."""
     width, height = size
+    if tuple(offset) == (0, 0) and hints.shape[:2] == (height, width):
+        return hints
     placed = np.zeros((height, width, 4), dtype=hints.dtype)
     x, y = offset
     x0, y0 = max(x, 0), max(y, 0)

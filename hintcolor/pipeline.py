@@ -26,7 +26,7 @@ from .color import gray_to_l, rgb_to_l
 from .errors import InputError, WeightsError
 from .gamut import snap_hints
 from .hints import Hint, check_inside, encode_hints, hint_pixels, hints_from_image
-from .images import ImageLike, read_only_tensor, rgba_array, to_pil, to_pixels, unit_float
+from .images import ImageLike, gray_if_equal, read_only_tensor, rgba_array, to_pil, to_pixels, unit_float
 from .propagate import propagate, solve_size
 from .suggest import Suggestion, suggest_colors
 from .weights import find_weights, load_model
@@ -205,6 +205,7 @@ class Colorizer:
         """
         if image.dtype not in (np.uint8, np.float32):
             image = unit_float(image)
+        image = gray_if_equal(image)
         dtype = np.dtype(dtype or image.dtype)
         if dtype not in (np.uint8, np.float32):
             raise InputError(f"result dtype must be uint8 or float32, not {dtype}")

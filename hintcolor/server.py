@@ -32,7 +32,7 @@ from . import __version__
 from .client import (HOST, LOG_FILE, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
                      read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
 from .errors import HintcolorError, InputError, WeightsError
-from .layers import FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer
+from .layers import CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 #: Seconds a client may take to send a header (also between two requests on one connection).
@@ -109,6 +109,7 @@ class Worker:
         state = {"pid": os.getpid(), "port": self.port, "version": __version__, "protocol": PROTOCOL}
         write_private(self.state_path, json.dumps(state))
         self.log(f"hintcolor worker {__version__} listening on {HOST}:{self.port} (pid {os.getpid()})")
+        self.compute.submit(self._warm_up)
         try:
             while self.running:
                 idle = self._idle_for()
@@ -212,8 +213,10 @@ class Worker:
 
     def _answer(self, connection: socket.socket, header: dict) -> bool:
         """Read an authenticated request's payload, handle it, send the reply; False to close."""
+        start = time.perf_counter()
         try:
             payload = self._receive_payload(connection, header)
+            received = time.perf_counter()
             reply, data = self._handle(header, payload, Progress(connection))
         except RequestError as e:
             self.log(f"{header.get('op')!r:.40} request: error: {e}")
@@ -222,7 +225,12 @@ class Worker:
                 send_message(connection, reply)
                 return False
         connection.settimeout(TRANSFER_TIMEOUT)
+        computed = time.perf_counter()
         send_message(connection, reply, data)
+        if header.get("op") == "colorize" and reply.get("ok"):
+            now = time.perf_counter()
+            self.log(f"replied in {now - start:.2f} s (pixels received in {received - start:.2f} s, "
+                     f"result sent in {now - computed:.2f} s)")
         return True
 
     def _receive_payload(self, connection: socket.socket, header: dict) -> bytearray:
@@ -257,7 +265,7 @@ class Worker:
         """Queue the request for the compute thread and wait for it, abandoning it if the client goes."""
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header.get("hints")
-        self.log(f"colorize {photo['width']}×{photo['height']} {photo['format']}, "
+        self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', 4)} {photo['format']}, "
                  f"hint layer: {'yes' if hint else 'none'}, {options}")
         progress(0.02, "Received the pixels")
         return self._in_compute_thread(self._compute, photo, hint, payload, options, progress)
@@ -293,26 +301,20 @@ class Worker:
         """Colorize (in the compute thread: all large arrays are made and freed in this one thread)."""
         start = time.perf_counter()
         width, height, fmt = photo["width"], photo["height"], photo["format"]
-        photo_size = layer_bytes(width, height, fmt)
-        pixels = decode_layer(memoryview(payload)[:photo_size], width, height, fmt)
-        hint_layer = None
-        if hint:
-            raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
-            hint_layer = place_hint_layer(raw, (hint["x"], hint["y"]), (width, height))
+        pixels, alpha, hint_layer = received_layers(photo, hint, payload)
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
         colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
         if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
             raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
                                "the propagation engine needs at least one color hint")
-        rgb = colorizer.colorize_array(pixels[:, :, :3], hint_image=hint_layer,
-                                       progress=progress.scaled(0.1, 0.9))
-        data = encode_layer(rgb, pixels[:, :, 3], fmt)
-        del rgb, pixels, hint_layer
+        rgb = colorizer.colorize_array(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
+        data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
+        del rgb, pixels, alpha, hint_layer
         release_memory()
         progress(0.95, "Sending the result")
         self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
-        reply = {"ok": True, "width": width, "height": height, "format": fmt, "device": str(colorizer.device),
-                 "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
+        reply = {"ok": True, "width": width, "height": height, "format": fmt, "channels": result_channels,
+                 "device": str(colorizer.device), "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
         return reply, data
 
     def _suggest(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
@@ -322,7 +324,7 @@ class Worker:
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SUGGESTIONS:
             raise RequestError("request", f"k {k!r:.20} is not from 1 to {MAX_SUGGESTIONS}")
         photo = header["photo"]
-        pixels, hint_layer = received_layers(photo, header.get("hints"), payload)
+        pixels, _, hint_layer = received_layers(photo, header.get("hints"), payload)
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
         if colorizer.net is None:
             raise RequestError("suggest_weights", "color suggestions need the network's weights")
@@ -333,7 +335,7 @@ class Worker:
         from .suggest import suggest_at_points
 
         progress(0.1, "Asking the network which colors fit")
-        found = suggest_at_points(colorizer, pixels[:, :, :3], points, k=k, hint_image=hint_layer)
+        found = suggest_at_points(colorizer, pixels, points, k=k, hint_image=hint_layer)
         suggestions = [[suggestion.to_json() for suggestion in at_point] for at_point in found]
         return {"ok": True, "points": [[round(x, 1), round(y, 1)] for x, y in points], "suggestions": suggestions}, b""
 
@@ -362,6 +364,18 @@ class Worker:
         dots = import_hints(document, name, photo["width"], photo["height"])
         layer = paint_hint_layer(dots, photo["width"], photo["height"])
         return {"ok": True, "width": photo["width"], "height": photo["height"], "count": len(dots)}, layer.tobytes()
+
+    def _warm_up(self) -> None:
+        """In the compute thread, as the worker starts: import PyTorch and load the default colorizer (the
+        plug-in's default options), so that the first request, whose pixels GIMP is still reading, finds
+        the model ready. (A first forward pass here was measured to cost more than it saves.)"""
+        start = time.perf_counter()
+        try:
+            self._colorizer("auto", "auto", "auto", lambda *_: None)
+        except Exception as e:  # the first request meets the same problem and reports it
+            self.log(f"warm-up failed: {type(e).__name__}: {e}")
+            return
+        self.log(f"model loaded in {time.perf_counter() - start:.2f} s")
 
     def _colorizer(self, device: str, engine: str, precision: str, progress: Progress):
         from .pipeline import Colorizer, resolve_device
@@ -437,7 +451,10 @@ def payload_size(header: dict) -> int:
         return layer_bytes(hints["width"], hints["height"], "u8")
     if photo.get("format") not in FORMATS:
         raise RequestError("request", f"photo format {photo.get('format')!r:.20} is not one of {sorted(FORMATS)}", close=True)
-    size = layer_bytes(photo["width"], photo["height"], photo["format"])
+    channels = photo.get("channels", 4)
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels not in CHANNELS:
+        raise RequestError("request", f"photo channels {channels!r:.20} are not one of {CHANNELS}", close=True)
+    size = layer_bytes(photo["width"], photo["height"], photo["format"], channels)
     hints = header.get("hints")
     if hints is not None:
         hints = _layer_header(hints, "hint layer", offset=True)
@@ -484,14 +501,16 @@ def dot_centres(layer: np.ndarray | None) -> list[tuple[float, float]]:
     return [(float(x) + 0.5, float(y) + 0.5) for y, x in centres]
 
 
-def received_layers(photo: dict, hint: dict | None, payload: bytearray) -> tuple[np.ndarray, np.ndarray | None]:
-    """The photo's pixels and its hint layer placed on it (or None), decoded from a request's payload."""
-    photo_size = layer_bytes(photo["width"], photo["height"], photo["format"])
-    pixels = decode_layer(memoryview(payload)[:photo_size], photo["width"], photo["height"], photo["format"])
+def received_layers(photo: dict, hint: dict | None, payload: bytearray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """A request's photo (color: H×W gray or H×W×3; alpha: H×W or None) and its hint layer placed on
+    it (or None), decoded from the payload without copies."""
+    width, height, fmt, channels = photo["width"], photo["height"], photo["format"], photo.get("channels", 4)
+    photo_size = layer_bytes(width, height, fmt, channels)
+    color, alpha = split_layer(decode_layer(memoryview(payload)[:photo_size], width, height, fmt, channels))
     if not hint:
-        return pixels, None
+        return color, alpha, None
     raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
-    return pixels, place_hint_layer(raw, (hint["x"], hint["y"]), (photo["width"], photo["height"]))
+    return color, alpha, place_hint_layer(raw, (hint["x"], hint["y"]), (width, height))
 
 
 def colorize_options(options: object) -> dict:

@@ -20,6 +20,7 @@ from PIL import Image
 from skimage import color as skcolor
 
 from conftest import photo_path
+from hintcolor.client import WorkerClient
 from gimp.harness import GIMPS, start_worker
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP_TEST_DIR", "/tmp/hintcolor-test")
@@ -239,6 +240,62 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
     assert out["has_mask"]
     assert out["precision"] == "float-non-linear" and out["count"] == 1
     assert out["float_levels"] > 1000  # red written as float, not squeezed through 8 bits
+
+
+def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
+    """The plug-in moves only the channels a photo has (Y' of a grayscale image, R'G'B' without alpha);
+    its result layer holds exactly what the worker gives for the same photo sent as full RGBA."""
+    Image.open(photo_path("kodim05.png")).resize((384, 256)).save(gimp.host / "color.png")
+    Image.open(photo_path("kodim05.png")).convert("L").resize((384, 256)).save(gimp.host / "gray_small.png")
+    out, _ = gimp('''
+        def case(name, image, photo, hint, fmt="R'G'B'A u8"):
+            props = {"hint-layer": hint, "device": "cpu"} if hint else {"device": "cpu", "hints": "none"}
+            dump(name + "_photo.raw", photo, fmt)
+            base = image.get_base_type().value_nick
+            status = run("plug-in-hintcolor-colorize", image, [photo], **props)
+            result = image.get_layer_by_name("Colorized (hintcolor)")
+            dump(name + "_result.raw", result, fmt)
+            if hint:
+                dump(name + "_hints.raw", hint)
+            out[name] = [status, base, photo.has_alpha(), result.has_alpha(), [photo.get_width(), photo.get_height()]]
+
+        gray = load("gray_small.png")
+        case("gray", gray, gray.get_layers()[0], None)  # a grayscale image: Y' moves
+        rgb = load("gray_small.png")
+        run("plug-in-hintcolor-add-hint-layer", rgb, [rgb.get_layers()[0]])
+        photo, hint = rgb.get_layer_by_name("Background"), rgb.get_layer_by_name("Color Hints")
+        paint(hint, 200, 100, 5, [40, 90, 230, 255])
+        case("rgb_gray", rgb, photo, hint)  # gray pixels in an RGB layer without alpha: R'G'B' moves
+        color = load("color.png")
+        photo = color.get_layers()[0]
+        photo.add_alpha()
+        paint(photo, 0, 0, 30, [0, 0, 0, 0])
+        paint(photo, 40, 40, 30, [200, 100, 50, 128])
+        hint = Gimp.Layer.new(color, "Color Hints", 384, 256, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+        color.insert_layer(hint, None, 0)
+        hint.fill(Gimp.FillType.TRANSPARENT)
+        paint(hint, 300, 60, 5, [230, 200, 30, 255])
+        case("color_alpha", color, photo, hint)  # a color photo with alpha: R'G'B'A moves
+        rgb.convert_precision(Gimp.Precision.FLOAT_NON_LINEAR)
+        case("float", rgb, rgb.get_layer_by_name("Background"), hint=rgb.get_layer_by_name("Color Hints"),
+             fmt="R'G'B'A float")
+    ''')
+    client = WorkerClient(folder=str(gimp.host / "state"))
+    expected_layout = {"gray": ["gray", False, False], "rgb_gray": ["rgb", False, False],
+                       "color_alpha": ["rgb", True, True], "float": ["rgb", False, False]}
+    for name, (status, *layout, (width, height)) in out.items():
+        assert status == "success" and layout == expected_layout[name], (name, out[name])
+        fmt, dtype = ("float", np.float32) if name == "float" else ("u8", np.uint8)
+        photo = (gimp.host / f"{name}_photo.raw").read_bytes()
+        header = {"op": "colorize", "photo": {"width": width, "height": height, "format": fmt}, "hints": None,
+                  "options": {"device": "cpu", "engine": "auto", "work_size": 256, "precision": "auto"}}
+        payload = [photo]
+        if (gimp.host / f"{name}_hints.raw").exists():
+            header["hints"] = {"width": width, "height": height, "x": 0, "y": 0}
+            payload.append((gimp.host / f"{name}_hints.raw").read_bytes())
+        _, full = client.request(header, payload, start=False)
+        result = (gimp.host / f"{name}_result.raw").read_bytes()
+        assert np.array_equal(np.frombuffer(result, dtype), np.frombuffer(full, dtype)), name
 
 
 def test_engine_choice_propagate(gimp):

@@ -57,17 +57,47 @@ def _photo_rgba(width=192, height=128):
     return np.dstack([gray, gray, gray, alpha])
 
 
-def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8", progress=None):
+def _colorize(client, photo, hints=None, offset=(0, 0), fmt="u8", progress=None, options=None):
+    """Send an H×W×channels layer (RGBA unless said: its channels are sent as the header's ``channels``)."""
     height, width = photo.shape[:2]
+    channels = photo.shape[2]
     header = {"op": "colorize", "photo": {"width": width, "height": height, "format": fmt}, "hints": None,
-              "options": {"device": "cpu", "work_size": 64}}
+              "options": dict({"device": "cpu", "work_size": 64}, **(options or {}))}
+    if channels != 4:
+        header["photo"]["channels"] = channels
     payload = [photo.tobytes()]
     if hints is not None:
         header["hints"] = {"width": hints.shape[1], "height": hints.shape[0], "x": offset[0], "y": offset[1]}
         payload.append(hints.tobytes())
     reply, data = client.request(header, payload, progress=progress)
     dtype = np.uint8 if fmt == "u8" else np.float32
-    return reply, np.frombuffer(data, dtype).reshape(height, width, 4)
+    return reply, np.frombuffer(data, dtype).reshape(height, width, reply["channels"])
+
+
+@pytest.mark.parametrize("precision", ["auto", "fp32"])
+@pytest.mark.parametrize("fmt", ["u8", "float"])
+def test_lean_formats_give_the_pixels_of_rgba(worker, fmt, precision):
+    """A layer sent with only its own channels (Y', Y'A, R'G'B') gets exactly the RGB the RGBA layer
+    gets; the result has alpha (the photo's) only when the photo has."""
+    client = WorkerClient(folder=worker.folder)
+    gray = _photo_rgba()
+    color = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((192, 128)))
+    color = np.dstack([color, gray[..., 3]])
+    hints = np.zeros((128, 192, 4), np.uint8)
+    hints[60:64, 100:104] = (40, 200, 60, 255)
+    options = {"precision": precision, "work_size": 96}
+    for photo, lean in ((gray, [gray[..., :1], gray[..., [0, 3]], gray[..., :3]]), (color, [color[..., :3]])):
+        photo = photo if fmt == "u8" else (photo / 255.0).astype(np.float32)
+        _, full = _colorize(client, photo, hints, fmt=fmt, options=options)
+        assert np.array_equal(full[..., 3], photo[..., 3])
+        for layer in lean:
+            layer = np.ascontiguousarray(layer if fmt == "u8" else (layer / 255.0).astype(np.float32))
+            reply, result = _colorize(client, layer, hints, fmt=fmt, options=options)
+            has_alpha = layer.shape[2] in (2, 4)
+            assert reply["channels"] == result.shape[2] == (4 if has_alpha else 3)
+            assert np.array_equal(result[..., :3], full[..., :3]), (fmt, layer.shape)
+            if has_alpha:
+                assert np.array_equal(result[..., 3], photo[..., 3])
 
 
 def test_handshake_and_private_files(worker):

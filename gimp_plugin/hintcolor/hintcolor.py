@@ -21,7 +21,7 @@ import hintcolor_client as client  # noqa: E402
 import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 from hintcolor_layers import failure  # noqa: E402
-from hintcolor_worker import load_config, read_pixels  # noqa: E402
+from hintcolor_worker import connect, read_pixels  # noqa: E402
 
 COLORIZE = "plug-in-hintcolor-colorize"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
@@ -44,11 +44,23 @@ def worker_options(config):
             "precision": config.get_property("precision"), "snap_hints": config.get_property("snap-hints")}
 
 
+def photo_format(photo):
+    """(protocol format, channels, babl format) to read the photo layer in: its own channels only (a
+    grayscale layer is Y' itself, a layer without alpha moves none), 8-bit or float as the image is."""
+    fmt, sample = ("u8", " u8") if photo.get_image().get_precision() in U8 else ("float", " float")
+    gray = photo.get_image().get_base_type() == Gimp.ImageBaseType.GRAY
+    channels = (1 if gray else 3) + (1 if photo.has_alpha() else 0)
+    return fmt, channels, ("Y'", "Y'A", "R'G'B'", "R'G'B'A")[channels - 1] + sample
+
+
 def colorize_with_worker(photo, hint_layer, options):
-    """Ask the worker to colorize the photo layer's pixels; returns (reply, RGBA bytes, babl format)."""
-    fmt, babl = ("u8", "R'G'B'A u8") if photo.get_image().get_precision() in U8 else ("float", "R'G'B'A float")
-    header = {"op": "colorize", "photo": {"width": photo.get_width(), "height": photo.get_height(), "format": fmt},
-              "hints": None, "options": options}
+    """Ask the worker to colorize the photo layer's pixels; returns (reply, pixels, babl format of the
+    result: R'G'B', or R'G'B'A with the photo's alpha when it has alpha)."""
+    fmt, channels, babl = photo_format(photo)
+    header = {"op": "colorize", "hints": None, "options": options,
+              "photo": {"width": photo.get_width(), "height": photo.get_height(), "format": fmt, "channels": channels}}
+    worker = connect()
+    worker.start_early()  # a worker that is not running loads the model while GIMP reads the pixels
     progress(0.0, "Reading the photo")
     payload = [read_pixels(photo, babl)]
     if hint_layer is not None:
@@ -57,12 +69,8 @@ def colorize_with_worker(photo, hint_layer, options):
         header["hints"] = {"width": hint_layer.get_width(), "height": hint_layer.get_height(), "x": hx - px, "y": hy - py}
         payload.append(read_pixels(hint_layer, "R'G'B'A u8"))
     progress(0.1, "Sending the photo to hintcolor")
-    config = load_config()
-    worker = client.WorkerClient(python=config.get("python"), folder=config.get("state_dir"),
-                                 version=config.get("version"),
-                                 serve_args=["--weights", config["weights"]] if config.get("weights") else [])
     reply, data = worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
-    return reply, data, babl
+    return reply, data, ("R'G'B'A" if reply.get("channels", 4) == 4 else "R'G'B'") + babl[babl.index(" "):]
 
 
 def write_result(image, photo, hint_layer, data, babl):
@@ -75,8 +83,8 @@ def write_result(image, photo, hint_layer, data, babl):
     if old is not None:
         image.remove_layer(old)
     width, height = photo.get_width(), photo.get_height()
-    layer = Gimp.Layer.new(image, layers.RESULT_LAYER_NAME, width, height, Gimp.ImageType.RGBA_IMAGE, 100,
-                           Gimp.LayerMode.NORMAL)
+    kind = Gimp.ImageType.RGBA_IMAGE if babl.startswith("R'G'B'A") else Gimp.ImageType.RGB_IMAGE
+    layer = Gimp.Layer.new(image, layers.RESULT_LAYER_NAME, width, height, kind, 100, Gimp.LayerMode.NORMAL)
     layers.link(layer, layers.RESULT, {"photo": photo.get_tattoo(),
                                        "hints": hint_layer.get_tattoo() if hint_layer is not None else None})
     image.insert_layer(layer, photo.get_parent(), image.get_item_position(photo))
