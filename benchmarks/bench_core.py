@@ -133,13 +133,15 @@ def warm_call(photo: Path, weights: Path, hints: list[str], repeats: int) -> Non
 
         def call() -> None:
             marks = [time.perf_counter()]
-            colorizer.colorize_array(pixels, parsed, progress=lambda done, stage: stage != "composing" and marks.append(time.perf_counter()))
+            # stage boundaries are reported at fractions up to 0.5 (L*, working copy, network); bands after
+            colorizer.colorize_array(pixels, parsed, progress=lambda done, stage: done <= 0.5 and marks.append(time.perf_counter()))
             marks.append(time.perf_counter())
             stages.append([b - a for a, b in zip(marks, marks[1:])])
 
         total = median_time(call, repeats)
-        l_s, engine_s, color_s = (statistics.median(column) for column in zip(*stages[1:]))
-        print(f"  {precision}: {total:.2f} s  (L* {l_s:.2f} s, network {engine_s:.2f} s, ab upsampling + Lab→sRGB + uint8 {color_s:.2f} s)")
+        l_s, copy_s, engine_s, color_s = (statistics.median(column) for column in zip(*stages[1:]))
+        print(f"  {precision}: {total:.2f} s  (L* {l_s:.2f} s, working copy {copy_s:.2f} s, network {engine_s:.2f} s, "
+              f"ab upsampling + Lab→sRGB + uint8 {color_s:.2f} s)")
 
     def plain() -> None:  # the straightforward path: float pixels, whole-image torch ops
         import torch.nn.functional as F
