@@ -66,6 +66,13 @@ def load(name):
 def names(image):
     return [layer.get_name() for layer in image.get_layers()]
 
+def with_hint_layer(name):
+    """The image ``name`` loaded, its photo layer, and the hint layer Add Color Hint Layer gave it."""
+    image = load(name)
+    photo = image.get_layers()[0]
+    run("plug-in-hintcolor-add-hint-layer", image, [photo])
+    return image, photo, image.get_layer_by_name("Color Hints")
+
 try:
 %s
 except Exception:
@@ -300,10 +307,7 @@ def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
 
 def test_engine_choice_propagate(gimp):
     out, _ = gimp('''
-        image = load("photo.png")
-        photo = image.get_layers()[0]
-        run("plug-in-hintcolor-add-hint-layer", image, [photo])
-        hint = image.get_layer_by_name("Color Hints")
+        image, photo, hint = with_hint_layer("photo.png")
         paint(hint, 300, 200, 7, [200, 40, 160, 255])
         out["status"] = run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "engine": "propagate"})
         out["size"] = dump("propagated.raw", image.get_layer_by_name("Colorized (hintcolor)"))
@@ -363,10 +367,7 @@ def test_selections_that_are_not_one_photo_are_explained(gimp):
 
 def test_add_hint_layer_shows_and_selects_a_hidden_hint_layer(gimp):
     out, _ = gimp('''
-        image = load("photo.png")
-        photo = image.get_layers()[0]
-        run("plug-in-hintcolor-add-hint-layer", image, [photo])
-        hint = image.get_layer_by_name("Color Hints")
+        image, photo, hint = with_hint_layer("photo.png")
         hint.set_visible(False)
         image.set_selected_layers([photo])
         out["status"] = run("plug-in-hintcolor-add-hint-layer", image, [photo])

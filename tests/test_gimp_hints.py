@@ -76,10 +76,7 @@ def test_suggest_fills_the_palette_at_sample_points_or_at_painted_dots(gimp):
         out["points_entries"] = out["entries"]
         out["again"] = run("plug-in-hintcolor-suggest", image, [photo])  # replaces, not appends
         out["again_count"] = Gimp.context_get_palette().get_color_count()
-        image = load("gray.png")
-        photo = image.get_layers()[0]
-        run("plug-in-hintcolor-add-hint-layer", image, [photo])
-        hint = image.get_layer_by_name("Color Hints")
+        image, photo, hint = with_hint_layer("gray.png")
         paint(hint, 100, 60, 5, [200, 40, 40, 255])
         out["dots"] = run("plug-in-hintcolor-suggest", image, [hint], count=1)
 ''' + READ_PALETTE + '''
@@ -110,10 +107,7 @@ def _dot_centres(layer):
 
 def test_round_trip_paint_export_import_colorize(gimp):
     out, _ = gimp('''
-        image = load("photo.png")
-        photo = image.get_layers()[0]
-        run("plug-in-hintcolor-add-hint-layer", image, [photo])
-        hint = image.get_layer_by_name("Color Hints")
+        image, photo, hint = with_hint_layer("photo.png")
         paint(hint, 600, 100, 5, [40, 90, 230, 255])
         paint(hint, 500, 30, 3, [230, 200, 30, 255])
         paint(hint, 200, 300, 9, [40, 180, 60, 255])
