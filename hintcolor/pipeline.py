@@ -240,8 +240,8 @@ class Colorizer:
         return suggest_colors(self, image, x, y, hints, k, hint_image)
 
     def prepared_hints(self, image: np.ndarray, hints: Sequence[Hint], hint_image: ImageLike | None) -> list[Hint]:
-        """``hints`` plus the painted ones, checked to lie inside ``image`` (H×W or H×W×3 float
-        sRGB) and, with ``snap_hints``, pulled into the gamut at the photo's mean L* under each
+        """``hints`` plus the painted ones, checked to lie inside ``image`` (H×W or H×W×3 sRGB,
+        uint8 or float) and, with ``snap_hints``, pulled into the gamut at the photo's mean L* under each
         (over the hint's square at full resolution: what the result shows there)."""
         height, width = image.shape[:2]
         all_hints = list(hints) + self.painted_hints(hint_image, width, height)
@@ -272,13 +272,20 @@ class Colorizer:
     @torch.inference_mode()
     def predict_ab(self, work_l: torch.Tensor, hints: Iterable[Hint], image_size: tuple[int, int]) -> torch.Tensor:
         """Network ab (1×2×h×w, Lab units) for a working-size L* (1×1×h×w) and full-resolution hints."""
+        reduced = self.dtype != torch.float32
+        with torch.autocast(self.device.type, self.dtype) if reduced else nullcontext():
+            ab = self.net(*self.network_inputs(work_l, hints, image_size))
+        return ab.float().cpu()
+
+    def network_inputs(
+        self, work_l: torch.Tensor, hints: Iterable[Hint], image_size: tuple[int, int]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(l, ab, mask) for the network, float32 on its device: the working-size L* (1×1×h×w,
+        channels-last as the model) and the full-resolution ``hints`` encoded on the working grid."""
         h, w = work_l.shape[-2:]
         ab, mask = encode_hints(list(hints), image_size, (w, h))
         to = dict(device=self.device, dtype=torch.float32)
-        reduced = self.dtype != torch.float32
-        with torch.autocast(self.device.type, self.dtype) if reduced else nullcontext():
-            ab = self.net(work_l.to(**to).contiguous(memory_format=torch.channels_last), ab[None].to(**to), mask[None].to(**to))
-        return ab.float().cpu()
+        return work_l.to(**to).contiguous(memory_format=torch.channels_last), ab[None].to(**to), mask[None].to(**to)
 
 
 def _report(progress: Progress | None, fraction: float, stage: str) -> None:

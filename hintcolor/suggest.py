@@ -27,7 +27,7 @@ from torch import Tensor
 
 from .errors import InputError, WeightsError
 from .gamut import lab_to_rgb8, snap_chroma
-from .hints import AB, Hint, encode_hints
+from .hints import AB, Hint
 from .images import ImageLike, to_pixels
 from .model import ab_bin_centers
 
@@ -112,10 +112,7 @@ def suggest_at_points(
 def _distribution(colorizer: Colorizer, work_l: Tensor, hints: list[Hint], image_size: tuple[int, int]) -> Tensor:
     """The class head's distribution with these hints (softmax of logits × 0.2, the demo's
     setting and :meth:`SIGGRAPH17.distribution`'s default): 529×(h/4)×(w/4), float64 on the CPU."""
-    h, w = work_l.shape[-2:]
-    ab, mask = encode_hints(hints, image_size, (w, h))
-    to = dict(device=colorizer.device, dtype=torch.float32)
-    distribution = colorizer.net.distribution(work_l.to(**to), ab[None].to(**to), mask[None].to(**to))
+    distribution = colorizer.net.distribution(*colorizer.network_inputs(work_l, hints, image_size))
     return distribution[0].double().cpu()
 
 
