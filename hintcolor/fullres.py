@@ -144,8 +144,9 @@ def compose(
         a, b = _rows_down(across, rows, height)
         rgb = _lab_band_to_rgb(l[0, 0, rows], a, b)
         if dtype == np.uint8:
-            rgb = rgb.mul_(255).add_(0.5).to(torch.uint8)
-        out_tensor[rows].copy_(rgb.permute(1, 2, 0))
+            rgb = rgb.mul_(255).add_(0.5)
+        for channel in range(3):  # interleave (and quantise) one plane at a time: contiguous reads
+            out_tensor[rows, :, channel].copy_(rgb[channel])
 
     for rows in for_each_band(height, width, l.device, work):
         if progress is not None:
@@ -163,8 +164,7 @@ def _rows_down(across: Tensor, rows: slice, height: int) -> tuple[Tensor, Tensor
     top = source.long()
     weight = (source - top)[:, None]
     below = (top + 1).clamp_(max=h - 1)
-    upper, lower = across[:, top], across[:, below]
-    mixed = lower.sub_(upper).mul_(weight).add_(upper)
+    mixed = across.index_select(1, top).lerp_(across.index_select(1, below), weight)
     return mixed[0], mixed[1]
 
 
@@ -197,5 +197,5 @@ def _linear_to_srgb_(linear: Tensor) -> Tensor:
     As :func:`_f_inv`: 12.92·min(v, knee) + 1.055·max(v, knee)^(1/2.4) − (0.055 + 12.92·knee), the two
     pieces meeting at the knee.
     """
-    gamma = linear.clamp(min=_SRGB_KNEE).pow_(1 / 2.4).mul_(1.055)
+    gamma = linear.clamp(min=_SRGB_KNEE).log2_().mul_(1 / 2.4).exp2_().mul_(1.055)  # v^(1/2.4), faster than pow
     return linear.clamp_(max=_SRGB_KNEE).mul_(12.92).add_(gamma).sub_(0.055 + 12.92 * _SRGB_KNEE).clamp_(0, 1)
