@@ -16,6 +16,7 @@ from gi.repository import GLib, GObject, Gegl, Gimp
 
 import hintcolor_client as client
 import hintcolor_layers as layers
+import hintcolor_requests as requests
 from hintcolor_worker import connect, read_pixels
 
 SUGGEST = "plug-in-hintcolor-suggest"
@@ -34,9 +35,8 @@ def photo_and_hint_layer(image, drawables):
 
 def hint_layer_header(photo, hint_layer):
     """The worker's description of a hint layer: its size and offset from the photo."""
-    _, px, py = photo.get_offsets()
-    _, hx, hy = hint_layer.get_offsets()
-    return {"width": hint_layer.get_width(), "height": hint_layer.get_height(), "x": hx - px, "y": hy - py}
+    return requests.hint_layer_header(photo.get_offsets()[1:], hint_layer.get_offsets()[1:],
+                                      (hint_layer.get_width(), hint_layer.get_height()))
 
 
 def sample_points(image, photo):
