@@ -29,9 +29,11 @@ from skimage import color as skcolor
 from conftest import ROOT, photo_path
 from gimp.harness import PY27, start_worker
 from hintcolor.client import MESSAGES
+from test_gimp_hints import GRAY, _dot_centres, _expected_entries
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP2_TEST_DIR", "/tmp/hintcolor-gimp2-test")
 COLORIZE, ADD = "plug-in-hintcolor-colorize", "plug-in-hintcolor-add-hint-layer"
+SUGGEST, EXPORT, IMPORT = "plug-in-hintcolor-suggest", "plug-in-hintcolor-export-hints", "plug-in-hintcolor-import-hints"
 
 PRELUDE = '''
 import imp, json, sys, traceback
@@ -60,6 +62,11 @@ def colorize(image, drawable, hints=0, hint_layer=None, engine=0, device=1, work
     image.active_layer = drawable
     return gimpfu._run(%r, [RUN_NONINTERACTIVE, image, drawable, hints, hint_layer, engine, device, work_size,
                             precision, snap])
+
+def run(name, image, drawable, *args):
+    """A procedure as the menu calls it on the active drawable, with ``args`` as the dialog gives them."""
+    image.active_layer = drawable
+    gimpfu._run(name, [RUN_NONINTERACTIVE, image, drawable] + list(args))
 
 def add_hint_layer(image, drawable):
     image.active_layer = drawable
@@ -125,8 +132,9 @@ def py27_session(weights, work: str):
 
 
 @pytest.fixture(scope="module")
-def gimp2(echo_weights_file):
-    with py27_session(echo_weights_file, CHROOT_WORK) as run:
+def gimp2(suggest_weights_file):
+    """Weights whose hints pull colors toward them and whose distribution head believes SUGGEST_PEAKS."""
+    with py27_session(suggest_weights_file, CHROOT_WORK) as run:
         yield run
 
 
@@ -157,11 +165,13 @@ def test_files_compile_and_registration_is_what_gimpfu_210_takes(gimp2):
         out["executable"] = os.access(WORK + "/gimp/plug-ins/hintcolor.py", os.X_OK)
     ''')
     assert out["version"] == [2, 7] and out["main"] == [True] and out["executable"]
-    assert out["compiled"] == ["hintcolor.py", "hintcolor2_layers.py", "hintcolor_client.py", "hintcolor_links.py",
-                               "hintcolor_requests.py"]
+    assert out["compiled"] == ["hintcolor.py", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py",
+                               "hintcolor_links.py", "hintcolor_requests.py"]
     registered = out["registered"]
-    assert sorted(registered) == [ADD, COLORIZE]  # the GIMP 3 plug-in's procedure names
-    for name, label, types in ((ADD, "Add Color _Hint Layer", "*"), (COLORIZE, "Colorize with _Hints...", "RGB*, GRAY*")):
+    assert sorted(registered) == sorted([ADD, COLORIZE, SUGGEST, EXPORT, IMPORT])  # the GIMP 3 plug-in's procedures
+    for name, label, types in ((ADD, "Add Color _Hint Layer", "*"), (COLORIZE, "Colorize with _Hints...", "RGB*, GRAY*"),
+                               (SUGGEST, "Suggest Hint _Colors", "RGB*, GRAY*"), (EXPORT, "E_xport Hints...", "RGB*, GRAY*"),
+                               (IMPORT, "I_mport Hints...", "*")):
         assert registered[name]["menu"] == "<Image>/Filters/Colors"  # as the GIMP 3 plug-in's menus
         assert (registered[name]["label"], registered[name]["imagetypes"]) == (label, types)
         assert [p[:2] for p in registered[name]["params"][:2]] == [[13, "image"], [16, "drawable"]]  # PF_IMAGE, PF_DRAWABLE
@@ -173,6 +183,10 @@ def test_files_compile_and_registration_is_what_gimpfu_210_takes(gimp2):
     assert params["device"][4] == ["Automatic (GPU if available)", "CPU", "GPU"]
     assert params["work-size"][0] == 1002 and params["work-size"][3] == 256 and params["work-size"][4] == [64, 1024, 16]
     assert params["precision"][0] == 1013 and params["snap-hints"][:4] == [1000, "snap-hints", "_Snap hints into gamut", True]
+    assert [p[:2] + p[3:] for p in registered[SUGGEST]["params"][2:]] == [[1002, "count", 5, [1, 8, 1]],
+                                                                        [1000, "snap-hints", True]]
+    assert [p[:2] for p in registered[EXPORT]["params"][2:]] == [[1012, "folder"], [4, "filename"]]  # PF_DIRNAME, PF_STRING
+    assert [p[:2] for p in registered[IMPORT]["params"][2:]] == [[1011, "file"]]  # PF_FILENAME
 
 
 def test_add_hint_layer_converts_grayscale_and_activates_it(gimp2):
@@ -249,16 +263,16 @@ def test_colorize_a_photo_with_painted_dots_then_rerun_and_repeat_last(gimp2):
 
 
 def test_offset_layers_alpha_and_selection_mask(gimp2):
-    rgba = np.asarray(Image.open(photo_path("kodim23.png")).convert("L").resize((200, 150)))
+    rgba = np.asarray(Image.open(photo_path("kodim23.png")).convert("L").resize((400, 300)))
     rgba = np.dstack([rgba, rgba, rgba, np.full_like(rgba, 255)])
     rgba[:10, :10, 3] = 0  # a transparent corner
     (gimp2.host / "offset.raw").write_bytes(rgba.tobytes())
     out = gimp2('''
-        image, photo = new_photo("offset.raw", 200, 150, RGB, RGBA_IMAGE, offsets=(50, 40), size=(300, 250))
-        hint = gimp.Layer(image, "Color Hints", 60, 60, RGBA_IMAGE, 100, LAYER_MODE_NORMAL)
+        image, photo = new_photo("offset.raw", 400, 300, RGB, RGBA_IMAGE, offsets=(50, 40), size=(600, 500))
+        hint = gimp.Layer(image, "Color Hints", 100, 100, RGBA_IMAGE, 100, LAYER_MODE_NORMAL)
         image.insert_layer(hint, None, 0)
-        hint.set_offsets(180, 120)
-        paint(hint, 10, 10, 4, [40, 200, 60, 255])  # canvas (190, 130) = photo (140, 90)
+        hint.set_offsets(300, 200)
+        paint(hint, 20, 20, 5, [40, 200, 60, 255])  # canvas (320, 220) = photo (270, 180)
         colorize(image, photo, hints=2)
         out["plain"] = dump("offset_plain.raw", image.layers[1])
         colorize(image, photo, hints=1, hint_layer=hint)  # Hints: the layer chosen below
@@ -273,11 +287,11 @@ def test_offset_layers_alpha_and_selection_mask(gimp2):
         out["messages"] = gimp.messages()
     ''')
     assert out["messages"] == []
-    assert out["geometry"] == [200, 150, 50, 40, True]
+    assert out["geometry"] == [400, 300, 50, 40, True]
     result, plain = _raw(gimp2, "offset_result.raw", out["result"]), _raw(gimp2, "offset_plain.raw", out["plain"])
     assert out["result"][2] == 4 and result[:10, :10, 3].max() == 0 and result[20:, 20:, 3].min() == 255  # the photo's alpha
     green = (40, 200, 60)
-    assert _ab_distance(result[91, 141, :3], green) < 0.5 * _ab_distance(plain[91, 141, :3], green)
+    assert _ab_distance(result[182, 272, :3], green) < 0.5 * _ab_distance(plain[182, 272, :3], green)
     mask = _raw(gimp2, "mask.raw", out["mask"])[..., 0]
     assert mask[60:90, 50:90].min() == 255 and mask.sum() == 255 * 40 * 30  # canvas (100, 100) = layer (50, 60)
     assert out["count"] == 1
@@ -317,3 +331,75 @@ def test_errors_are_one_message_in_gimps_words_and_change_nothing(gimp2):
     (message,), unchanged, depth = cases["no worker"]
     assert message.startswith("No hintcolor worker is running, and ") and "hintcolor serve --state-dir" in message
     assert unchanged == [["Background"], True] and depth == 0 and "\n" not in message
+
+
+def test_suggest_fills_the_palette_at_the_painted_dots(gimp2):
+    """GIMP 2.10's PDB has no sample points: the suggestions are for the hint layer's painted dots."""
+    (gimp2.host / "flat.raw").write_bytes(bytes([GRAY]) * (256 * 192))
+    out = gimp2('''
+        image, photo = new_photo("flat.raw", 256, 192)
+        run(%r, image, photo, 5, True)
+        out["no hint layer"] = gimp.messages()
+        hint = add_hint_layer(image, photo)
+        paint(hint, 100, 60, 5, [200, 40, 40, 255])
+        del gimp.CALLS[:]
+        run(%r, image, hint, 5, True)
+        out["palette"] = gimp.CONTEXT["palette"]
+        out["entries"] = list(gimp.PALETTES[out["palette"]]["entries"])
+        run(%r, image, photo, 1, True)  # again: the same palette, emptied first
+        out["again"] = [sorted(gimp.PALETTES), [name for name, _ in gimp.PALETTES[out["palette"]]["entries"]]]
+        out["messages"] = gimp.messages()
+    ''' % (SUGGEST, SUGGEST, SUGGEST))
+    assert out["no hint layer"] == [MESSAGES["no_points"][0].upper() + MESSAGES["no_points"][1:]]
+    assert out["messages"] == []
+    assert out["palette"] == "hintcolor suggestions"
+    expected = _expected_entries([(102, 62)])
+    assert [name for name, _ in out["entries"]] == [name for name, _ in expected] == ["(102, 62) 65 %", "(102, 62) 35 %"]
+    for (_, color), (_, rgb) in zip(out["entries"], expected):
+        assert np.abs(np.array(color) - rgb).max() < 2.5, (color, rgb)
+    assert out["again"] == [["hintcolor suggestions"], ["(102, 62) 65 %"]]
+
+
+def test_round_trip_paint_export_import_colorize(gimp2):
+    Image.open(photo_path("kodim23.png")).convert("L").resize((768, 512)).save(gimp2.host / "photo.png")
+    (gimp2.host / "photo.raw").write_bytes(Image.open(gimp2.host / "photo.png").tobytes())
+    (gimp2.host / "bad.json").write_text("{not json")
+    out = gimp2('''
+        image, photo = new_photo("photo.raw", 768, 512)
+        hint = add_hint_layer(image, photo)
+        paint(hint, 600, 100, 5, [40, 90, 230, 255])
+        paint(hint, 500, 30, 3, [230, 200, 30, 255])
+        paint(hint, 200, 300, 9, [40, 180, 60, 255])
+        colorize(image, photo, hints=1, hint_layer=hint)
+        out["size"] = dump("original.raw", image.layers[1])
+        out["hint_size"] = dump("hint.raw", hint)
+        run(%r, image, hint, WORK, "hints.json")
+        run(%r, image, photo, WORK + "/hints.json")
+        imported = image.active_layer
+        out["imported"] = [imported.name, names(image),
+                           json.loads(imported.parasite_find("hintcolor-hints").data) == photo.tattoo, image.undo_depth]
+        colorize(image, photo, hints=1, hint_layer=imported)
+        dump("replayed.raw", image.layers[2])
+        out["messages"] = gimp.messages()
+        layers = names(image)
+        run(%r, image, photo, WORK + "/bad.json")
+        run(%r, image, hint, WORK + "/no-such-folder", "x.json")
+        plain, layer = new_photo("photo.raw", 768, 512)
+        run(%r, plain, layer, WORK, "y.json")
+        out["errors"] = gimp.messages()[len(out["messages"]):]
+        out["unchanged"] = names(image) == layers and names(plain) == ["Background"]
+    ''' % (EXPORT, IMPORT, IMPORT, EXPORT, EXPORT))
+    assert out["messages"] == []
+    document = json.loads((gimp2.host / "hints.json").read_text())
+    assert document["format"] == "hintcolor.hints" and document["image_size"] == [768, 512]
+    assert out["imported"] == ["Color Hints (hints.json)",
+                               ["Color Hints (hints.json)", "Color Hints", "Colorized (hintcolor)", "Background"], True, 0]
+    original, replayed = _raw(gimp2, "original.raw", out["size"]), _raw(gimp2, "replayed.raw", out["size"])
+    difference = np.abs(original.astype(int) - replayed)
+    assert difference.mean() < 1.0 and np.percentile(difference, 99.9) <= 8, (difference.mean(), difference.max())
+    assert len(_dot_centres(_raw(gimp2, "hint.raw", out["hint_size"]))) == 3
+    assert len(out["errors"]) == 3 and all("\n" not in error for error in out["errors"])
+    assert out["errors"][0].startswith("%s/bad.json is not a hints file (not JSON" % CHROOT_WORK)
+    assert out["errors"][1].startswith("Cannot write %s/no-such-folder/x.json (" % CHROOT_WORK)
+    assert out["errors"][2].startswith("The photo has no hint layer")
+    assert out["unchanged"] and not (gimp2.host / "y.json").exists()

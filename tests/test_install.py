@@ -85,7 +85,8 @@ def test_gimp210_install_is_idempotent_and_uninstalls(tmp_path):
     assert os.stat(plugins / "hintcolor.py").st_mode & stat.S_IXUSR
     assert (plugins / "hintcolor.py").read_text() == (ROOT / "gimp_plugin" / "gimp2" / "hintcolor.py").read_text()
     assert sorted(p.name for p in (plugins / "hintcolor_lib").iterdir()) == [
-        "hintcolor.json", "hintcolor2_layers.py", "hintcolor_client.py", "hintcolor_links.py", "hintcolor_requests.py"]
+        "hintcolor.json", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py", "hintcolor_links.py",
+        "hintcolor_requests.py"]
     assert (plugins / "hintcolor_lib" / "hintcolor_client.py").read_text() == (ROOT / "hintcolor" / "client.py").read_text()
     assert not (tmp_path / "home" / ".config/GIMP/3.0/plug-ins").exists()
     out = _install("--uninstall", *args, env=_home(tmp_path)).stdout

@@ -1,11 +1,12 @@
 #!/usr/bin/env python2
-"""hintcolor for GIMP 2.10 (Python-Fu, gimpfu): Filters > Colors > Add Color Hint Layer and
-Colorize with Hints..., as in the GIMP 3 plug-in.
+"""hintcolor for GIMP 2.10 (Python-Fu, gimpfu): Filters > Colors > Add Color Hint Layer, Colorize
+with Hints..., Suggest Hint Colors, Export Hints... and Import Hints..., as in the GIMP 3 plug-in.
 
 Glue only: the rules of which photo, hint layer and result a run is about are in
 hintcolor_links.py, the worker's requests and messages in hintcolor_requests.py and the protocol
 in hintcolor_client.py (all shared with the GIMP 3 plug-in, installed beside this file in
-hintcolor_lib/); hintcolor2_layers.py moves gimpfu layers and pixels.
+hintcolor_lib/); hintcolor2_layers.py moves gimpfu layers and pixels, hintcolor2_hints.py has the
+procedures beyond painting.
 """
 import os
 import sys
@@ -14,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hin
 from gimpfu import (ADD_MASK_SELECTION, FILL_TRANSPARENT, GRAY, LAYER_MODE_NORMAL, PF_DRAWABLE, PF_IMAGE,  # noqa: E402
                     PF_LAYER, PF_OPTION, PF_SPINNER, PF_TOGGLE, RGB, RGB_IMAGE, RGBA_IMAGE, gimp, main, pdb, register)
 
+import hintcolor2_hints  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_links as links  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
@@ -22,6 +24,7 @@ from hintcolor2_layers import Layers, as_rgba, link, read_pixels, selected_layer
 COLORIZE = "plug-in-hintcolor-colorize"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
 MENU = "<Image>/Filters/Colors"
+AUTHOR, COPYRIGHT, DATE = hintcolor2_hints.AUTHOR, hintcolor2_hints.COPYRIGHT, hintcolor2_hints.DATE
 NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 HINTS = ("auto", "chosen", "none")
 ENGINES = ("auto", "siggraph17", "propagate")
@@ -160,36 +163,29 @@ def new_hint_layer(image, layers, photo):
     return layer
 
 
-register(
-    ADD_HINT_LAYER,
-    "Add a transparent layer to paint color hints on",
-    "Adds a transparent 'Color Hints' layer above the selected photo layer (converting a grayscale image to "
-    "RGB) and makes it the active layer; if the photo has one already, shows and activates it. Paint dots of "
-    "the colors you want, then run Filters > Colors > Colorize with Hints.",
-    "hintcolor authors", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026",
-    "Add Color _Hint Layer", "*",
-    [(PF_IMAGE, "image", "Input image", None), (PF_DRAWABLE, "drawable", "Input drawable", None)],
-    [], add_hint_layer, menu=MENU)
+IMAGE = [(PF_IMAGE, "image", "Input image", None), (PF_DRAWABLE, "drawable", "Input drawable", None)]
 
-register(
-    COLORIZE,
-    "Colorize a photo layer, guided by painted color hints",
-    "Colorizes the active photo layer (or the photo of the active hint or result layer) with the SIGGRAPH 2017 "
-    "user-guided network, or by propagating the hints along edges. Dots painted on the hint layer say which "
-    "color belongs where. The result goes into a layer 'Colorized (hintcolor)' above the photo, replaced on "
-    "each run; the photo and the hint layer are not changed.",
-    "hintcolor authors", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026",
-    "Colorize with _Hints...", "RGB*, GRAY*",
-    [(PF_IMAGE, "image", "Input image", None),
-     (PF_DRAWABLE, "drawable", "Input drawable", None),
-     (PF_OPTION, "hints", "H_ints", 0, ["The photo's hint layer", "The layer chosen below", "None (automatic colors)"]),
-     (PF_LAYER, "hint-layer", "_Hint layer (when chosen above)", None),
-     (PF_OPTION, "engine", "_Engine", 0,
-      ["Automatic (network if installed)", "Network (SIGGRAPH 2017)", "Propagate hints along edges (no network)"]),
-     (PF_OPTION, "device", "_Device", 0, ["Automatic (GPU if available)", "CPU", "GPU"]),
-     (PF_SPINNER, "work-size", "_Working resolution", 256, (64, 1024, 16)),
-     (PF_OPTION, "precision", "_Precision", 0, ["Automatic (fast where exact enough)", "Full (32-bit float)"]),
-     (PF_TOGGLE, "snap-hints", "_Snap hints into gamut", True)],
-    [], colorize, menu=MENU)
+register(ADD_HINT_LAYER, "Add a transparent layer to paint color hints on",
+         "Adds a transparent 'Color Hints' layer above the selected photo layer (converting a grayscale image to "
+         "RGB) and makes it the active layer; if the photo has one already, shows and activates it. Paint dots of "
+         "the colors you want, then run Filters > Colors > Colorize with Hints.",
+         AUTHOR, COPYRIGHT, DATE, "Add Color _Hint Layer", "*", IMAGE, [], add_hint_layer, menu=MENU)
+register(COLORIZE, "Colorize a photo layer, guided by painted color hints",
+         "Colorizes the active photo layer (or the photo of the active hint or result layer) with the SIGGRAPH "
+         "2017 user-guided network, or by propagating the hints along edges. Dots painted on the hint layer say "
+         "which color belongs where. The result goes into a layer 'Colorized (hintcolor)' above the photo, "
+         "replaced on each run; the photo and the hint layer are not changed.",
+         AUTHOR, COPYRIGHT, DATE, "Colorize with _Hints...", "RGB*, GRAY*", IMAGE + [
+             (PF_OPTION, "hints", "H_ints", 0,
+              ["The photo's hint layer", "The layer chosen below", "None (automatic colors)"]),
+             (PF_LAYER, "hint-layer", "_Hint layer (when chosen above)", None),
+             (PF_OPTION, "engine", "_Engine", 0,
+              ["Automatic (network if installed)", "Network (SIGGRAPH 2017)", "Propagate hints along edges (no network)"]),
+             (PF_OPTION, "device", "_Device", 0, ["Automatic (GPU if available)", "CPU", "GPU"]),
+             (PF_SPINNER, "work-size", "_Working resolution", 256, (64, 1024, 16)),
+             (PF_OPTION, "precision", "_Precision", 0, ["Automatic (fast where exact enough)", "Full (32-bit float)"]),
+             (PF_TOGGLE, "snap-hints", "_Snap hints into gamut", True)],
+         [], colorize, menu=MENU)
+hintcolor2_hints.register_procedures(IMAGE, MENU)
 
 main()

@@ -5,9 +5,11 @@ names, the headers of the requests (see the protocol in hintcolor_client.py) bui
 values, and the sentences GIMP shows. Standard library only, Python 2.7-compatible.
 """
 import json
+import math
 import os
 
 import hintcolor_client as client
+from hintcolor_links import UserError
 
 CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor.json")
 
@@ -73,3 +75,71 @@ def notices_after(shown, text):
     if text in seen:
         return None
     return json.dumps(seen + [text]).encode("utf-8")
+
+
+MAX_POINTS = 32  # what the worker answers for at once
+MAX_FILE = 16 << 20  # the largest hints file the worker reads
+PALETTE = "hintcolor suggestions"
+
+
+def suggest_header(photo_size, fmt, channels, hints, points, count, snap_hints):
+    """A ``suggest`` request: ``count`` colors at each of ``points`` (photo pixels; none: at the hint layer's dots)."""
+    header = colorize_header(photo_size, fmt, channels, hints, {"snap_hints": snap_hints})
+    header.update(op="suggest", points=points[:MAX_POINTS], k=count)
+    return header
+
+
+def export_header(photo_size, hints):
+    """An ``export_hints`` request for a hint layer (its header) over a photo of ``photo_size``."""
+    return {"op": "export_hints", "photo": {"width": photo_size[0], "height": photo_size[1]}, "hints": hints,
+            "options": {"work_size": 256}}
+
+
+def import_header(photo_size, path, file_size):
+    """An ``import_hints`` request for the hints file ``path`` of ``file_size`` bytes."""
+    return {"op": "import_hints", "photo": {"width": photo_size[0], "height": photo_size[1]}, "name": path,
+            "file_size": file_size}
+
+
+def palette_entries(canvas_points, suggestions):
+    """(name, "#rrggbb") of each suggestion, point by point, named by where (the canvas pixel) and how
+    likely: "(410, 220) 38 %" (the same in Python 2 and 3, whose round() differ)."""
+    return [("(%d, %d) %d %%" % (math.floor(x), math.floor(y), math.floor(100 * found["probability"] + 0.5)),
+             found["color"])
+            for (x, y), row in zip(canvas_points, suggestions) for found in row]
+
+
+def nothing_to_export(reply, name):
+    """WorkerError if an export found no painted dot on the hint layer ``name``."""
+    if not reply.get("count"):
+        raise client.WorkerError("the hint layer \"%s\" has no painted dots over the photo: nothing to export" % name)
+
+
+def write_atomically(path, data):
+    """Write ``data`` to ``path`` through a temporary file beside it: never a half-written file.
+    WorkerError (a message naming the file) if it cannot be written."""
+    temporary = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        with open(temporary, "wb") as f:
+            f.write(data)
+        if hasattr(os, "replace"):
+            os.replace(temporary, path)  # novermin (guarded: Python 3)
+        else:  # Python 2.7 (GIMP 2.10): rename does not replace on Windows
+            if os.path.exists(path) and os.name == "nt":
+                os.remove(path)
+            os.rename(temporary, path)
+    except (IOError, OSError) as e:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise client.WorkerError("cannot write %s (%s): choose another file" % (path, e.strerror or e))
+
+
+def read_hints_file(path):
+    """The bytes of a hints file; UserError if it cannot be read or is too large."""
+    try:
+        if os.path.getsize(path) > MAX_FILE:
+            raise UserError("%s is larger than %d MB: not a hints file" % (path, MAX_FILE >> 20))
+        with open(path, "rb") as f:
+            return f.read()
+    except (IOError, OSError) as e:
+        raise UserError("Cannot read %s (%s)." % (path, e.strerror or e))

@@ -17,6 +17,8 @@ _ids = itertools.count(1)
 _tattoos = itertools.count(1)
 _items = {}
 _global_parasites = {}
+PALETTES = {}  # name: {"columns": int, "entries": [(entry name, (r, g, b))]}
+CONTEXT = {"palette": None}
 BPP = {RGB_IMAGE: 3, RGBA_IMAGE: 4, GRAY_IMAGE: 1, GRAYA_IMAGE: 2}
 
 
@@ -246,6 +248,44 @@ class _PDB(object):
         self._record("gimp-drawable-fill", drawable.ID, fill_type)
         assert fill_type == FILL_TRANSPARENT and drawable.has_alpha, "the stand-in fills transparent layers only"
         drawable.pixels[:] = b"\x00" * len(drawable.pixels)
+
+    def gimp_palettes_get_list(self, filter):
+        self._record("gimp-palettes-get-list", filter)
+        names = sorted(name for name in PALETTES if filter in name)
+        return len(names), names
+
+    def gimp_palette_new(self, name):
+        self._record("gimp-palette-new", name)
+        actual, number = name, 1
+        while actual in PALETTES:  # GIMP makes the name unique
+            actual, number = "%s #%d" % (name, number), number + 1
+        PALETTES[actual] = {"columns": 0, "entries": []}
+        return actual
+
+    def gimp_palette_get_info(self, name):
+        self._record("gimp-palette-get-info", name)
+        return len(PALETTES[name]["entries"])
+
+    def gimp_palette_delete_entry(self, name, entry_num):
+        self._record("gimp-palette-delete-entry", name, entry_num)
+        del PALETTES[name]["entries"][entry_num]
+
+    def gimp_palette_set_columns(self, name, columns):
+        self._record("gimp-palette-set-columns", name, columns)
+        PALETTES[name]["columns"] = columns
+
+    def gimp_palette_add_entry(self, name, entry_name, color):
+        self._record("gimp-palette-add-entry", name, entry_name, color)
+        if not (isinstance(color, tuple) and len(color) == 3 and all(0 <= int(c) <= 255 for c in color)):
+            raise TypeError("a color is an (r, g, b) tuple of 0..255")
+        PALETTES[name]["entries"].append((entry_name, color))
+        return len(PALETTES[name]["entries"]) - 1
+
+    def gimp_context_set_palette(self, name):
+        self._record("gimp-context-set-palette", name)
+        if name not in PALETTES:
+            raise error("no palette %s" % name)
+        CONTEXT["palette"] = name
 
     def gimp_message(self, message):
         self._record("gimp-message", message)
