@@ -21,7 +21,7 @@ from skimage import color as skcolor
 
 from conftest import photo_path
 from hintcolor.client import WorkerClient
-from gimp.harness import GIMPS, start_worker
+from gimp.harness import GIMPS, serve
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP_TEST_DIR", "/tmp/hintcolor-test")
 
@@ -89,10 +89,7 @@ def gimp_session(env, weights, work: str):
     env.require()
     host = env.prepare(work)
     log = open(host / "worker.log", "w")
-    worker = start_worker(host, weights, log)
-    while not (host / "state" / "worker.json").exists():
-        assert worker.poll() is None, (host / "worker.log").read_text()
-        time.sleep(0.1)
+    worker = serve(host, weights, log)
 
     def run(body: str) -> tuple[dict, str]:
         script = PRELUDE % (work, textwrap.indent(textwrap.dedent(body), "    "))

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -27,8 +26,8 @@ from PIL import Image
 from skimage import color as skcolor
 
 from conftest import ROOT, photo_path
-from gimp.harness import PY27, start_worker
-from hintcolor.client import MESSAGES
+from gimp.harness import PY27, serve
+from hintcolor.client import MESSAGES, NOTICES
 from test_gimp_hints import GRAY, _dot_centres, _expected_entries
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP2_TEST_DIR", "/tmp/hintcolor-gimp2-test")
@@ -93,8 +92,7 @@ if "error" not in out:
 %s
     except Exception:
         out["error"] = traceback.format_exc()
-with open(WORK + "/out.json", "w") as f:
-    json.dump(out, f)
+json.dump(out, open(WORK + "/out.json", "w"))
 '''
 
 
@@ -107,10 +105,7 @@ def py27_session(weights, work: str):
                     "--worker-dir", f"{work}/state"], check=True, capture_output=True)
     shutil.copytree(ROOT / "tests" / "gimp2", host / "standin", ignore=shutil.ignore_patterns("*.pyc", "__pycache__"))
     log = open(host / "worker.log", "w")
-    worker = start_worker(host, weights, log)
-    while not (host / "state" / "worker.json").exists():
-        assert worker.poll() is None, (host / "worker.log").read_text()
-        time.sleep(0.1)
+    worker = serve(host, weights, log)
 
     def run(body: str) -> dict:
         script = PRELUDE % (work, COLORIZE, ADD, textwrap.indent(textwrap.dedent(body), " " * 8))
@@ -122,12 +117,12 @@ def py27_session(weights, work: str):
         assert "error" not in out, out["error"]
         return out
 
-    run.host = host
+    run.host, run.worker = host, worker
     try:
         yield run
     finally:
-        worker.terminate()
-        worker.wait(10)
+        run.worker.terminate()  # a test may have replaced it
+        run.worker.wait(10)
         log.close()
 
 
@@ -403,3 +398,28 @@ def test_round_trip_paint_export_import_colorize(gimp2):
     assert out["errors"][1].startswith("Cannot write %s/no-such-folder/x.json (" % CHROOT_WORK)
     assert out["errors"][2].startswith("The photo has no hint layer")
     assert out["unchanged"] and not (gimp2.host / "y.json").exists()
+
+
+def test_without_weights_one_notice_per_session_and_suggest_is_one_message(gimp2):
+    """Last in the module: replaces the worker by one without weights (the automatic engine propagates)."""
+    gimp2.worker.terminate()
+    gimp2.worker.wait(10)
+    (gimp2.host / "flat.raw").write_bytes(bytes([GRAY]) * (256 * 192))
+    with open(gimp2.host / "worker-noweights.log", "w") as log:
+        env = dict(os.environ, HINTCOLOR_WEIGHTS=str(gimp2.host / "no-weights.pth"))
+        gimp2.worker = serve(gimp2.host, None, log, env=env)
+        out = gimp2('''
+            image, photo = new_photo("flat.raw", 256, 192)
+            hint = add_hint_layer(image, photo)
+            paint(hint, 100, 60, 5, [200, 40, 40, 255])
+            colorize(image, photo)
+            colorize(image, hint)
+            out["colorize"] = [gimp.messages(), names(image)]
+            del gimp.CALLS[:]
+            run(%r, image, photo, 5, True)
+            out["suggest"] = gimp.messages()
+        ''' % SUGGEST)
+    notice = NOTICES["weights_missing"]
+    assert out["colorize"] == [[notice[0].upper() + notice[1:]], ["Color Hints", "Colorized (hintcolor)", "Background"]]
+    assert len(out["suggest"]) == 1 and out["suggest"][0].startswith(
+        "Color suggestions need the network's weights, which are not installed for the worker (README: Weights")

@@ -140,7 +140,8 @@ def add_hint_layer(image, drawable):
     pdb.gimp_image_undo_group_start(image)
     try:
         if hint is not None:
-            hint.visible = True
+            if not hint.visible:
+                hint.visible = True
         else:
             hint = new_hint_layer(image, layers, layers.pick(photo))
         pdb.gimp_image_set_active_layer(image, hint)

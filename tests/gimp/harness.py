@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +102,13 @@ def start_worker(host: Path, weights: Path | None, log, env: dict | None = None)
     automatic engine falls back to propagation, with a notice)."""
     return subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(host / "state"),
                              *(["--weights", str(weights)] if weights else []), "--idle-timeout", "600"], stderr=log, env=env)
+
+
+def serve(host: Path, weights: Path | None, log, env: dict | None = None, timeout: float = 120) -> subprocess.Popen:
+    """:func:`start_worker`, returned once it has published itself in ``host/state/worker.json``."""
+    worker = start_worker(host, weights, log, env)
+    deadline = time.monotonic() + timeout
+    while not (host / "state" / "worker.json").exists():
+        assert worker.poll() is None and time.monotonic() < deadline, (host / "worker.log").read_text()
+        time.sleep(0.1)
+    return worker
