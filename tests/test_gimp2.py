@@ -26,7 +26,7 @@ from PIL import Image
 from skimage import color as skcolor
 
 from conftest import ROOT, photo_path
-from gimp.harness import PY27, serve
+from gimp.harness import PY27, serve, worker_for
 from hintcolor.client import MESSAGES, NOTICES
 from test_gimp_hints import GRAY, _dot_centres, _expected_entries
 
@@ -104,8 +104,6 @@ def py27_session(weights, work: str):
     subprocess.run([sys.executable, str(ROOT / "install.py"), "--plugin-only", "--gimp2-dir", str(host / "gimp"),
                     "--worker-dir", f"{work}/state"], check=True, capture_output=True)
     shutil.copytree(ROOT / "tests" / "gimp2", host / "standin", ignore=shutil.ignore_patterns("*.pyc", "__pycache__"))
-    log = open(host / "worker.log", "w")
-    worker = serve(host, weights, log)
 
     def run(body: str) -> dict:
         script = PRELUDE % (work, COLORIZE, ADD, textwrap.indent(textwrap.dedent(body), " " * 8))
@@ -117,13 +115,8 @@ def py27_session(weights, work: str):
         assert "error" not in out, out["error"]
         return out
 
-    run.host, run.worker = host, worker
-    try:
+    with worker_for(run, host, weights):
         yield run
-    finally:
-        run.worker.terminate()  # a test may have replaced it
-        run.worker.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ tests (headless and in the window) and benchmarks/bench_gimp.py; and the Python 
 GIMP 2.10 plug-in's code runs in (PY27)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -112,3 +113,16 @@ def serve(host: Path, weights: Path | None, log, env: dict | None = None, timeou
         assert worker.poll() is None and time.monotonic() < deadline, (host / "worker.log").read_text()
         time.sleep(0.1)
     return worker
+
+
+@contextlib.contextmanager
+def worker_for(run, host: Path, weights: Path | None):
+    """A worker (:func:`serve`, logging to ``host/worker.log``) for the duration, as ``run.worker`` (a
+    test may replace it; that one is stopped at the end), with ``run.host``; yields ``run``."""
+    with open(host / "worker.log", "w") as log:
+        run.host, run.worker = host, serve(host, weights, log)
+        try:
+            yield run
+        finally:
+            run.worker.terminate()
+            run.worker.wait(10)
