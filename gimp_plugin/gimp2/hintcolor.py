@@ -19,22 +19,18 @@ import hintcolor2_hints  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_links as links  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
-from hintcolor2_layers import Layers, as_rgba, link, read_pixels, selected_layer, write_pixels  # noqa: E402
+from hintcolor2_hints import AUTHOR, COPYRIGHT, DATE  # noqa: E402
+from hintcolor2_layers import (Layers, as_rgba, link, progress, read_pixels, selected_layer,  # noqa: E402
+                               write_pixels)
 
 COLORIZE = "plug-in-hintcolor-colorize"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
 MENU = "<Image>/Filters/Colors"
-AUTHOR, COPYRIGHT, DATE = hintcolor2_hints.AUTHOR, hintcolor2_hints.COPYRIGHT, hintcolor2_hints.DATE
 NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 HINTS = ("auto", "chosen", "none")
 ENGINES = ("auto", "siggraph17", "propagate")
 DEVICES = ("auto", "cpu", "gpu")
 PRECISIONS = ("auto", "fp32")
-
-
-def progress(fraction, text):
-    pdb.gimp_progress_set_text(text)
-    gimp.progress_update(fraction)
 
 
 def hint_layer_for(layers, photo, selected_hint, hints, argument):

@@ -11,17 +11,12 @@ import hintcolor_links as links
 import hintcolor_requests as requests
 from gimpfu import (GRAY, LAYER_MODE_NORMAL, PF_DIRNAME, PF_FILENAME, PF_SPINNER, PF_STRING, PF_TOGGLE, RGB,
                     RGBA_IMAGE, gimp, pdb, register)
-from hintcolor2_layers import Layers, as_rgba, link, read_pixels, selected_layer, write_pixels
+from hintcolor2_layers import Layers, as_rgba, link, progress, read_pixels, selected_layer, write_pixels
 
 SUGGEST = "plug-in-hintcolor-suggest"
 EXPORT = "plug-in-hintcolor-export-hints"
 IMPORT = "plug-in-hintcolor-import-hints"
 AUTHOR, COPYRIGHT, DATE = "hintcolor authors", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026"
-
-
-def progress(fraction, text):
-    pdb.gimp_progress_set_text(text)
-    gimp.progress_update(fraction)
 
 
 def photo_and_hint_layer(image, drawable):

@@ -1,11 +1,11 @@
-"""GIMP 2.10's side of the layer bookkeeping and pixels (gimpfu, Python 2.7).
+"""GIMP 2.10's side of the layer bookkeeping, pixels and progress (gimpfu, Python 2.7).
 
 Describes the image's layers to the shared rules (hintcolor_links.py) and hands back the layers
 they pick; reads and writes 8-bit pixel regions (gimpfu plug-ins get 8-bit pixels whatever the
 image's precision).
 """
 import hintcolor_links as links
-from gimpfu import PARASITE_PERSISTENT, PARASITE_UNDOABLE, pdb
+from gimpfu import PARASITE_PERSISTENT, PARASITE_UNDOABLE, gimp, pdb
 
 
 class Layers(object):
@@ -71,3 +71,9 @@ def write_pixels(layer, data):
     region[0:layer.width, 0:layer.height] = data
     layer.flush()
     layer.update(0, 0, layer.width, layer.height)
+
+
+def progress(fraction, text):
+    """GIMP's progress bar at ``fraction`` (0..1), with ``text`` in the status bar."""
+    pdb.gimp_progress_set_text(text)
+    gimp.progress_update(fraction)
