@@ -151,8 +151,13 @@ def test_files_compile_and_registration_is_what_gimpfu_210_takes(gimp2):
         out["registered"] = dict((name, dict((k, v) for k, v in entry.items() if k != "function"))
                                  for name, entry in gimpfu._registered_plugins_.items())
         out["executable"] = os.access(WORK + "/gimp/plug-ins/hintcolor.py", os.X_OK)
+        import hintcolor2_layers
+        out["as_rgba"] = [list(bytearray(hintcolor2_layers.as_rgba(data, bpp))) for data, bpp in
+                          (("\\x10\\x20\\x30", 3), ("\\x10\\x80", 2), ("\\x10", 1), ("\\x01\\x02\\x03\\x04", 4))]
     ''')
     assert out["version"] == [2, 7] and out["main"] == [True] and out["executable"]
+    # a hint layer of any channels reaches the worker as RGBA (Y, YA, RGB, RGBA)
+    assert out["as_rgba"] == [[16, 32, 48, 255], [16, 16, 16, 128], [16, 16, 16, 255], [1, 2, 3, 4]]
     assert out["compiled"] == ["hintcolor.py", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py",
                                "hintcolor_links.py", "hintcolor_requests.py"]
     registered = out["registered"]
