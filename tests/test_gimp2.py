@@ -272,15 +272,20 @@ def test_offset_layers_alpha_and_selection_mask(gimp2):
         result = image.layers[1]
         out["geometry"] = [result.width, result.height] + list(result.offsets) + [result.mask is None]
         out["result"] = dump("offset_result.raw", result)
+        gimpfu._set_defaults(%r, [image, photo, 1, hint, 0, 1, 256, 0, True])  # the dialog's OK: this layer
+        image.active_layer = result
+        gimpfu._run(%r, [RUN_WITH_LAST_VALS, image, result])  # Ctrl+F with the result active: the same layer
+        out["repeated"] = [str(image.layers[1].pixels) == str(result.pixels), names(image)]
         pdb.gimp_image_select_rectangle(image, CHANNEL_OP_REPLACE, 100, 100, 40, 30)
         colorize(image, photo, hints=1, hint_layer=hint)
         mask = image.layers[1].mask
         out["mask"] = dump("mask.raw", mask)
         out["count"] = names(image).count("Colorized (hintcolor)")
         out["messages"] = gimp.messages()
-    ''')
+    ''' % (COLORIZE, COLORIZE))
     assert out["messages"] == []
     assert out["geometry"] == [400, 300, 50, 40, True]
+    assert out["repeated"] == [True, ["Color Hints", "Colorized (hintcolor)", "Background"]]
     result, plain = _raw(gimp2, "offset_result.raw", out["result"]), _raw(gimp2, "offset_plain.raw", out["plain"])
     assert out["result"][2] == 4 and result[:10, :10, 3].max() == 0 and result[20:, 20:, 3].min() == 255  # the photo's alpha
     green = (40, 200, 60)
