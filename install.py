@@ -7,7 +7,8 @@
 3. fetches the network weights into ``models/`` when the internet is reachable; offline it says
    in one line how to add them and goes on;
 4. colorizes an example made from scikit-image's astronaut photo and prints where it is;
-5. installs the GIMP 3 plug-in for every GIMP 3.x user folder found (``--uninstall`` removes it).
+5. installs the GIMP plug-in for every GIMP 3.x and GIMP 2.10 user folder found (``--uninstall``
+   removes it).
 
 Standard library only: it runs with any Python >= 3.9.
 """
@@ -29,6 +30,8 @@ EXAMPLES = ROOT / "examples"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PLUGIN_NAME = "hintcolor"
 GIMP_VERSIONS = ("3.0", "3.2")
+PLUGIN = ROOT / "gimp_plugin"
+GIMP2_LIB = "hintcolor_lib"  # beside GIMP 2.10's plug-ins/hintcolor.py: its modules, client and config
 
 
 def main() -> int:
@@ -41,6 +44,9 @@ def main() -> int:
     parser.add_argument("--no-example", action="store_true", help="do not colorize the example photo")
     parser.add_argument("--gimp-dir", action="append", default=[], metavar="DIR",
                         help="a GIMP 3 user folder to install the plug-in into (repeatable; default: all found)")
+    parser.add_argument("--gimp2-dir", action="append", default=[], metavar="DIR",
+                        help="a GIMP 2.10 user folder to install the plug-in into (repeatable; default: all "
+                             "found). With --gimp-dir or --gimp2-dir, only the folders named are used")
     parser.add_argument("--worker-dir", metavar="DIR",
                         help="state folder the plug-in uses to find the worker (for a GIMP in a sandbox that "
                              "reaches a 'hintcolor serve --state-dir DIR' started outside it)")
@@ -50,10 +56,11 @@ def main() -> int:
 
     venv = Path(args.venv)
     python = venv_python(venv)
+    gimp3, gimp2 = gimp_folders(args.gimp_dir, args.gimp2_dir)
     if args.uninstall:
-        return uninstall_plugins(gimp_folders(args.gimp_dir))
+        return uninstall_plugins(gimp3, gimp2)
     if args.plugin_only:
-        return install_plugins(gimp_folders(args.gimp_dir), python, None, args.worker_dir)
+        return install_plugins(gimp3, gimp2, python, None, args.worker_dir)
     if not python.exists():
         step(f"creating virtual environment {venv}")
         run([sys.executable, "-m", "venv", str(venv)])
@@ -68,7 +75,7 @@ def main() -> int:
     weights = None if args.no_weights else fetch_weights(python)
     if not args.no_example:
         colorize_example(python, weights)
-    install_plugins(gimp_folders(args.gimp_dir), python, weights, args.worker_dir)
+    install_plugins(gimp3, gimp2, python, weights, args.worker_dir)
     print(f"done. Use: {python.parent / 'hintcolor'} --help   (tests: {python} -m pytest)")
     return 0
 
@@ -155,13 +162,12 @@ def colorize_example(python: Path, weights: str | None) -> None:
     step(f"example: colorized {gray.name} with examples/astronaut_hints.json -> {result}")
 
 
-def gimp_folders(explicit: list[str]) -> list[Path]:
-    """GIMP 3.x user folders: those named, else ``GIMP3_DIRECTORY``, else every existing one of
-    Linux (also Flatpak), macOS and Windows for GIMP 3.0 and 3.2."""
-    if explicit:
-        return [Path(d).expanduser() for d in explicit]
-    if os.environ.get("GIMP3_DIRECTORY"):
-        return [Path(os.environ["GIMP3_DIRECTORY"])]
+def gimp_folders(gimp3: list[str], gimp2: list[str]) -> tuple[list[Path], list[Path]]:
+    """(GIMP 3.x, GIMP 2.10) user folders: those named (of either kind; then only those), else
+    ``GIMP3_DIRECTORY`` / ``GIMP2_DIRECTORY`` where set, else every existing one of Linux (also
+    Flatpak), macOS and Windows."""
+    if gimp3 or gimp2:
+        return [Path(d).expanduser() for d in gimp3], [Path(d).expanduser() for d in gimp2]
     home = Path.home()
     bases = [
         Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "GIMP",
@@ -170,14 +176,22 @@ def gimp_folders(explicit: list[str]) -> list[Path]:
     ]
     if os.environ.get("APPDATA"):
         bases.append(Path(os.environ["APPDATA"]) / "GIMP")
-    return [base / version for base in bases for version in GIMP_VERSIONS if (base / version).is_dir()]
+
+    def found(variable: str, versions: tuple[str, ...]) -> list[Path]:
+        if os.environ.get(variable):
+            return [Path(os.environ[variable])]
+        return [base / version for base in bases for version in versions if (base / version).is_dir()]
+
+    return found("GIMP3_DIRECTORY", GIMP_VERSIONS), found("GIMP2_DIRECTORY", ("2.10",))
 
 
-def install_plugins(folders: list[Path], python: Path, weights: str | None, worker_dir: str | None) -> int:
-    """Copy the plug-in (GIMP 3 rule: plug-ins/<name>/<name>.py, executable), the modules beside it,
-    the worker protocol and the config."""
-    if not folders:
-        step("GIMP 3: no user folder found (start GIMP once, or pass --gimp-dir DIR); plug-in not installed")
+def install_plugins(gimp3: list[Path], gimp2: list[Path], python: Path, weights: str | None,
+                    worker_dir: str | None) -> int:
+    """Install the GIMP 3 plug-in into each of ``gimp3`` and the GIMP 2.10 one into each of ``gimp2``,
+    each with the shared modules, the worker protocol and the config beside it."""
+    if not gimp3 and not gimp2:
+        step("GIMP: no GIMP 3 or GIMP 2.10 user folder found (start GIMP once, or pass --gimp-dir / "
+             "--gimp2-dir DIR); plug-in not installed")
         return 0
     if not python.exists():
         raise SystemExit(f"[install] {python} does not exist: run 'python3 install.py' first")
@@ -187,24 +201,41 @@ def install_plugins(folders: list[Path], python: Path, weights: str | None, work
     version, default_state_dir = json.loads(facts.stdout)
     config = {"python": str(python), "weights": weights, "version": version,
               "state_dir": str(Path(worker_dir).resolve()) if worker_dir else default_state_dir}
-    for folder in folders:
+    for folder in gimp3:  # GIMP 3 loads plug-ins/<name>/<name>.py, executable
         target = folder / "plug-ins" / PLUGIN_NAME
-        target.mkdir(parents=True, exist_ok=True)
-        for module in sorted((ROOT / "gimp_plugin" / PLUGIN_NAME).glob("*.py")):
-            shutil.copyfile(module, target / module.name)
+        copy_modules(target, sorted((PLUGIN / PLUGIN_NAME).glob("*.py")), config)
         (target / f"{PLUGIN_NAME}.py").chmod(0o755)
-        shutil.copyfile(ROOT / "hintcolor" / "client.py", target / "hintcolor_client.py")
-        (target / "hintcolor.json").write_text(json.dumps(config, indent=1) + "\n")
         step(f"GIMP plug-in installed in {target} (Filters > Colors > Colorize with Hints...)")
+    for folder in gimp2:  # GIMP 2.10 loads an executable plug-ins/<name>.py; its modules go in a folder beside it
+        plugins = folder / "plug-ins"
+        copy_modules(plugins / GIMP2_LIB, sorted((PLUGIN / "gimp2").glob("hintcolor2_*.py")), config)
+        shutil.copyfile(PLUGIN / "gimp2" / f"{PLUGIN_NAME}.py", plugins / f"{PLUGIN_NAME}.py")
+        (plugins / f"{PLUGIN_NAME}.py").chmod(0o755)
+        step(f"GIMP 2.10 plug-in installed in {plugins} (Filters > Colors > Colorize with Hints...)")
     return 0
 
 
-def uninstall_plugins(folders: list[Path]) -> int:
-    for folder in folders:
+def copy_modules(target: Path, modules: list[Path], config: dict) -> None:
+    """``modules``, the modules both plug-ins share, the worker protocol and the config into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for module in modules + sorted((PLUGIN / "shared").glob("*.py")):
+        shutil.copyfile(module, target / module.name)
+    shutil.copyfile(ROOT / "hintcolor" / "client.py", target / "hintcolor_client.py")
+    (target / "hintcolor.json").write_text(json.dumps(config, indent=1) + "\n")
+
+
+def uninstall_plugins(gimp3: list[Path], gimp2: list[Path]) -> int:
+    for folder in gimp3:
         target = folder / "plug-ins" / PLUGIN_NAME
         if (target / f"{PLUGIN_NAME}.py").is_file():
             shutil.rmtree(target)
             step(f"removed {target}")
+    for folder in gimp2:
+        plugins = folder / "plug-ins"
+        if (plugins / GIMP2_LIB / "hintcolor_client.py").is_file():
+            shutil.rmtree(plugins / GIMP2_LIB)
+            (plugins / f"{PLUGIN_NAME}.py").unlink(missing_ok=True)
+            step(f"removed {plugins / (PLUGIN_NAME + '.py')} and {plugins / GIMP2_LIB}")
     return 0
 
 

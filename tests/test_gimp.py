@@ -21,7 +21,7 @@ from skimage import color as skcolor
 
 from conftest import photo_path
 from hintcolor.client import WorkerClient
-from gimp.harness import GIMPS, start_worker
+from gimp.harness import GIMPS, worker_for
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP_TEST_DIR", "/tmp/hintcolor-test")
 
@@ -88,11 +88,6 @@ def gimp_session(env, weights, work: str):
     the chroot work folder ``work``; yields run(script) -> (out, console text)."""
     env.require()
     host = env.prepare(work)
-    log = open(host / "worker.log", "w")
-    worker = start_worker(host, weights, log)
-    while not (host / "state" / "worker.json").exists():
-        assert worker.poll() is None, (host / "worker.log").read_text()
-        time.sleep(0.1)
 
     def run(body: str) -> tuple[dict, str]:
         script = PRELUDE % (work, textwrap.indent(textwrap.dedent(body), "    "))
@@ -103,13 +98,8 @@ def gimp_session(env, weights, work: str):
         assert "error" not in out, out["error"] + console.stderr[-3000:]
         return out, console.stdout + console.stderr
 
-    run.worker, run.host = worker, host
-    try:
+    with worker_for(run, host, weights):
         yield run
-    finally:
-        run.worker.terminate()  # a test may have replaced it
-        run.worker.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")

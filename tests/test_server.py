@@ -1,5 +1,4 @@
 """The worker and its client, without GIMP: protocol, secret, layers, idle exit, restart, crashes."""
-import glob
 import json
 import re
 import os
@@ -23,6 +22,7 @@ from hintcolor.client import PROTOCOL, WorkerClient, WorkerError, receive_messag
 from hintcolor.layers import place_hint_layer
 from hintcolor.server import Worker
 
+from gimp.harness import PY27
 from waiting import wait_for
 
 
@@ -174,22 +174,17 @@ def test_client_module_stays_python27_compatible():
         f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
 
 
-def _python27():
-    """A working Python 2.7 interpreter (as GIMP 2.10 has), or None."""
-    candidates = [shutil.which("python2.7")] + sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/2.7*/bin/python")))
-    for candidate in filter(None, candidates):
-        if subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (2, 7)"],
-                          capture_output=True).returncode == 0:
-            return candidate
-    return None
-
-
-def test_the_client_works_under_python27(worker):
-    python27 = _python27()
-    if python27 is None:
-        pytest.skip("no Python 2.7 interpreter found")
+def test_the_client_works_under_python27(weights_file):
+    """The client under GIMP 2.10's Python 2.7: the real python2.7 of the Debian bullseye chroot
+    (tests/gimp/build_gimp_env.sh bullseye; .ci/run builds it), talking to a worker on this machine
+    over 127.0.0.1 (a chroot shares the network), its state folder inside the chroot."""
     import hintcolor.client
 
+    work = "/tmp/hintcolor-py27-client-%d" % os.getpid()
+    host = PY27.prepare(work)
+    shutil.copyfile(hintcolor.client.__file__, host / "client.py")
+    worker = Worker(str(host / "state"), str(weights_file), idle_timeout=60)
+    thread = _serve_in_thread(worker)
     script = """
 import sys
 sys.path.insert(0, sys.argv[2])
@@ -200,16 +195,21 @@ photo = {"width": 8, "height": 8, "format": "u8"}
 reply, data = c.request({"op": "colorize", "photo": photo, "hints": {"width": 8, "height": 8, "x": 0, "y": 0},
                          "options": {"engine": "propagate"}},
                         [b"\\x80" * 256, b"\\xc8\\x28\\x28\\xff" * 64], progress=lambda f, t: stages.append(t))
-print("%s %d %s" % (reply["ok"], len(data), stages[-1]))
+print("%s %d %s %s" % (reply["ok"], len(data), stages[-1], sys.version_info[:2]))
 try:
     c.request({"op": "colorize", "photo": photo, "hints": None, "options": {"engine": "propagate"}}, b"\\x80" * 256)
 except client.WorkerError as e:
     print("error: %s" % e)
 """
-    result = subprocess.run([python27, "-c", script, worker.folder, os.path.dirname(hintcolor.client.__file__)],
-                            capture_output=True, text=True, timeout=120)
+    try:
+        result = subprocess.run(PY27.python(work, "-c", script, f"{work}/state", work), capture_output=True, text=True,
+                                timeout=120)
+    finally:
+        WorkerClient(folder=worker.folder).request({"op": "shutdown"}, start=False)
+        thread.join(10)
+        shutil.rmtree(host, ignore_errors=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["True 256 Sending the result",
+    assert result.stdout.splitlines() == ["True 256 Sending the result (2, 7)",
                                           "error: the propagation engine needs at least one color dot: paint dots on "
                                           "a hint layer and choose it as Hint layer, or choose Engine: Network"]
 

@@ -5,7 +5,6 @@ Glue only: find the photo and its hint layer (hintcolor_layers.py), ask for opti
 (hintcolor_dialog.py), hand the pixels to the hintcolor worker (hintcolor_client.py), write the
 result into a layer above the photo as one undo step.
 """
-import json
 import os
 import sys
 
@@ -20,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hintcolor_client as client  # noqa: E402
 import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
+import hintcolor_requests as requests  # noqa: E402
 from hintcolor_layers import failure  # noqa: E402
 from hintcolor_worker import connect, read_pixels  # noqa: E402
 
@@ -36,12 +36,8 @@ def progress(fraction, text):
 
 def worker_options(config):
     """The options the worker gets; those of the network alone stay at their defaults for propagation."""
-    engine = config.get_property("engine")
-    if engine == "propagate":
-        return {"engine": engine, "device": "auto", "work_size": 256, "precision": "auto",
-                "snap_hints": config.get_property("snap-hints")}
-    return {"engine": engine, "device": config.get_property("device"), "work_size": config.get_property("work-size"),
-            "precision": config.get_property("precision"), "snap_hints": config.get_property("snap-hints")}
+    return requests.worker_options(*[config.get_property(name) for name in
+                                     ("engine", "device", "work-size", "precision", "snap-hints")])
 
 
 def photo_format(photo):
@@ -49,7 +45,7 @@ def photo_format(photo):
     grayscale layer is Y' itself, a layer without alpha moves none), 8-bit or float as the image is."""
     fmt, sample = ("u8", " u8") if photo.get_image().get_precision() in U8 else ("float", " float")
     gray = photo.get_image().get_base_type() == Gimp.ImageBaseType.GRAY
-    channels = (1 if gray else 3) + (1 if photo.has_alpha() else 0)
+    channels = requests.photo_channels(gray, photo.has_alpha())
     return fmt, channels, ("Y'", "Y'A", "R'G'B'", "R'G'B'A")[channels - 1] + sample
 
 
@@ -57,20 +53,17 @@ def colorize_with_worker(photo, hint_layer, options):
     """Ask the worker to colorize the photo layer's pixels; returns (reply, pixels, babl format of the
     result: R'G'B', or R'G'B'A with the photo's alpha when it has alpha)."""
     fmt, channels, babl = photo_format(photo)
-    header = {"op": "colorize", "hints": None, "options": options,
-              "photo": {"width": photo.get_width(), "height": photo.get_height(), "format": fmt, "channels": channels}}
+    header = requests.colorize_header((photo.get_width(), photo.get_height()), fmt, channels, None, options)
     worker = connect()
     worker.start_early()  # a worker that is not running loads the model while GIMP reads the pixels
     progress(0.0, "Reading the photo")
     payload = [read_pixels(photo, babl)]
     if hint_layer is not None:
-        _, px, py = photo.get_offsets()
-        _, hx, hy = hint_layer.get_offsets()
-        header["hints"] = {"width": hint_layer.get_width(), "height": hint_layer.get_height(), "x": hx - px, "y": hy - py}
+        header["hints"] = hints.hint_layer_header(photo, hint_layer)
         payload.append(read_pixels(hint_layer, "R'G'B'A u8"))
     progress(0.1, "Sending the photo to hintcolor")
     reply, data = worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
-    return reply, data, ("R'G'B'A" if reply.get("channels", 4) == 4 else "R'G'B'") + babl[babl.index(" "):]
+    return reply, data, ("R'G'B'A" if requests.result_has_alpha(reply) else "R'G'B'") + babl[babl.index(" "):]
 
 
 def write_result(image, photo, hint_layer, data, babl):
@@ -117,9 +110,9 @@ def notify_once(text):
     """Show a notice that is not an error once per GIMP session: during the run it goes to the
     status bar (GIMP puts a one-line message of a plug-in with a progress there)."""
     shown = Gimp.get_parasite(NOTICES_SHOWN)
-    seen = json.loads(bytes(shown.get_data()).decode()) if shown is not None else []
-    if text not in seen:
-        Gimp.attach_parasite(Gimp.Parasite.new(NOTICES_SHOWN, 0, list(json.dumps(seen + [text]).encode())))
+    record = requests.notices_after(shown.get_data() if shown is not None else None, text)
+    if record is not None:
+        Gimp.attach_parasite(Gimp.Parasite.new(NOTICES_SHOWN, 0, list(record)))
         Gimp.message(text)
 
 
@@ -137,8 +130,7 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
             # no layer in the config GIMP keeps (it cannot): the result layer records the choice for Repeat Last
             config.set_property("hint-layer", None)
             config.set_property("hints", "auto" if hint_layer is not None else "none")
-        if hint_layer is not None and hint_layer.get_id() == photo.get_id():
-            raise layers.UserError("The hint layer cannot be the photo itself: choose the layer you painted on.")
+        layers.check_hint_layer(photo.get_id(), hint_layer.get_id() if hint_layer is not None else None)
     except layers.UserError as e:
         return failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
     Gimp.progress_init("Colorizing with hints")
@@ -155,7 +147,7 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
     finally:
         image.undo_group_end()
     if reply.get("notice"):
-        notify_once(reply["notice"][:1].upper() + reply["notice"][1:])
+        notify_once(requests.sentence(reply["notice"]))
     Gimp.progress_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())

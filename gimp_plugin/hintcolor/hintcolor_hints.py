@@ -16,14 +16,12 @@ from gi.repository import GLib, GObject, Gegl, Gimp
 
 import hintcolor_client as client
 import hintcolor_layers as layers
+import hintcolor_requests as requests
 from hintcolor_worker import connect, read_pixels
 
 SUGGEST = "plug-in-hintcolor-suggest"
 EXPORT = "plug-in-hintcolor-export-hints"
 IMPORT = "plug-in-hintcolor-import-hints"
-PALETTE = "hintcolor suggestions"
-MAX_POINTS = 32  # what the worker answers for at once
-MAX_FILE = 16 << 20  # the largest hints file the worker reads
 
 
 def photo_and_hint_layer(image, drawables):
@@ -34,9 +32,8 @@ def photo_and_hint_layer(image, drawables):
 
 def hint_layer_header(photo, hint_layer):
     """The worker's description of a hint layer: its size and offset from the photo."""
-    _, px, py = photo.get_offsets()
-    _, hx, hy = hint_layer.get_offsets()
-    return {"width": hint_layer.get_width(), "height": hint_layer.get_height(), "x": hx - px, "y": hy - py}
+    return requests.hint_layer_header(photo.get_offsets()[1:], hint_layer.get_offsets()[1:],
+                                      (hint_layer.get_width(), hint_layer.get_height()))
 
 
 def sample_points(image, photo):
@@ -66,14 +63,12 @@ def ask(header, payload):
 
 def fill_palette(canvas_points, suggestions):
     """The palette "hintcolor suggestions", emptied, one row per point; made the active palette."""
-    palette = Gimp.Palette.get_by_name(PALETTE) or Gimp.Palette.new(PALETTE)
+    palette = Gimp.Palette.get_by_name(requests.PALETTE) or Gimp.Palette.new(requests.PALETTE)
     while palette.get_color_count():
         palette.delete_entry(palette.get_color_count() - 1)
     palette.set_columns(max([len(found) for found in suggestions] + [1]))
-    for (x, y), found in zip(canvas_points, suggestions):
-        for suggestion in found:
-            name = "(%d, %d) %d %%" % (round(x), round(y), round(100 * suggestion["probability"]))
-            palette.add_entry(name, Gegl.Color.new(suggestion["color"]))
+    for name, color in requests.palette_entries(canvas_points, suggestions):
+        palette.add_entry(name, Gegl.Color.new(color))
     Gimp.context_set_palette(palette)
     return palette
 
@@ -85,12 +80,10 @@ def run_suggest(procedure, run_mode, image, drawables, config, data):
         points, canvas = sample_points(image, photo)
     except layers.UserError as e:
         return layers.failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
-    fmt, babl = ("u8", "R'G'B'A u8")
-    header = {"op": "suggest", "photo": {"width": photo.get_width(), "height": photo.get_height(), "format": fmt},
-              "hints": None, "points": points[:MAX_POINTS], "k": config.get_property("count"),
-              "options": {"snap_hints": config.get_property("snap-hints")}}
+    header = requests.suggest_header((photo.get_width(), photo.get_height()), "u8", 4, None, points,
+                                     config.get_property("count"), config.get_property("snap-hints"))
     Gimp.progress_init("Suggesting hint colors")
-    payload = [read_pixels(photo, babl)]
+    payload = [read_pixels(photo, "R'G'B'A u8")]
     if hint_layer is not None:
         header["hints"] = hint_layer_header(photo, hint_layer)
         payload.append(read_pixels(hint_layer, "R'G'B'A u8"))
@@ -103,19 +96,6 @@ def run_suggest(procedure, run_mode, image, drawables, config, data):
     fill_palette(where, reply["suggestions"])
     Gimp.progress_end()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
-
-
-def write_atomically(path, data):
-    """Write ``data`` to ``path`` through a temporary file beside it: never a half-written file."""
-    temporary = "%s.%d.tmp" % (path, os.getpid())
-    try:
-        with open(temporary, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except OSError:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def chosen_path(procedure, run_mode, config, title):
@@ -149,32 +129,15 @@ def run_export(procedure, run_mode, image, drawables, config, data):
     if path is None:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     Gimp.progress_init("Exporting hints")
-    header = {"op": "export_hints", "photo": {"width": photo.get_width(), "height": photo.get_height()},
-              "hints": hint_layer_header(photo, hint_layer), "options": {"work_size": 256}}
+    header = requests.export_header((photo.get_width(), photo.get_height()), hint_layer_header(photo, hint_layer))
     try:
         reply, document = ask(header, read_pixels(hint_layer, "R'G'B'A u8"))
-        if not reply.get("count"):
-            raise client.WorkerError("the hint layer \"%s\" has no painted dots over the photo: nothing to export"
-                                     % hint_layer.get_name())
-        write_atomically(path, document)
+        requests.nothing_to_export(reply, hint_layer.get_name())
+        requests.write_atomically(path, document)
     except client.WorkerError as e:
         return layers.failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(e))
-    except OSError as e:
-        return layers.failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR,
-                              "cannot write %s (%s): choose another file" % (path, e.strerror or e))
     Gimp.progress_end()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
-
-
-def read_hints_file(path):
-    """The bytes of a hints file; UserError if it cannot be read or is too large."""
-    try:
-        if os.path.getsize(path) > MAX_FILE:
-            raise layers.UserError("%s is larger than %d MB: not a hints file" % (path, MAX_FILE >> 20))
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise layers.UserError("Cannot read %s (%s)." % (path, e.strerror or e))
 
 
 def add_imported_layer(image, photo, name, pixels):
@@ -209,12 +172,11 @@ def run_import(procedure, run_mode, image, drawables, config, data):
         path = chosen_path(procedure, run_mode, config, "Import Hints")
         if path is None:
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
-        content = read_hints_file(path)
+        content = requests.read_hints_file(path)
     except layers.UserError as e:
         return layers.failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
     Gimp.progress_init("Importing hints")
-    header = {"op": "import_hints", "photo": {"width": photo.get_width(), "height": photo.get_height()},
-              "name": path, "file_size": len(content)}
+    header = requests.import_header((photo.get_width(), photo.get_height()), path, len(content))
     try:
         _, pixels = ask(header, content)
     except client.WorkerError as e:

@@ -1,29 +1,7 @@
-"""The plug-in's side of the worker: the set-up install.py recorded, a client for it, layer pixels to send."""
-import json
-import os
-
+"""The plug-in's side of the worker: a client for it (hintcolor_requests.connect), layer pixels to send."""
 from gi.repository import Gegl
 
-import hintcolor_client as client
-
-CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor.json")
-
-
-def load_config():
-    """What install.py recorded: the hintcolor environment's Python, weights, version, state folder."""
-    try:
-        with open(CONFIG) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
-def connect():
-    """A WorkerClient for the worker install.py configured (started on demand)."""
-    config = load_config()
-    return client.WorkerClient(python=config.get("python"), folder=config.get("state_dir"),
-                               version=config.get("version"),
-                               serve_args=["--weights", config["weights"]] if config.get("weights") else [])
+from hintcolor_requests import connect  # noqa: F401
 
 
 def read_pixels(drawable, fmt):

@@ -1,0 +1,188 @@
+#!/usr/bin/env python2
+"""hintcolor for GIMP 2.10 (Python-Fu, gimpfu): Filters > Colors > Add Color Hint Layer, Colorize
+with Hints..., Suggest Hint Colors, Export Hints... and Import Hints..., as in the GIMP 3 plug-in.
+
+Glue only: the rules of which photo, hint layer and result a run is about are in
+hintcolor_links.py, the worker's requests and messages in hintcolor_requests.py and the protocol
+in hintcolor_client.py (all shared with the GIMP 3 plug-in, installed beside this file in
+hintcolor_lib/); hintcolor2_layers.py moves gimpfu layers and pixels, hintcolor2_hints.py has the
+procedures beyond painting.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor_lib"))
+from gimpfu import (ADD_MASK_SELECTION, FILL_TRANSPARENT, GRAY, LAYER_MODE_NORMAL, PF_DRAWABLE, PF_IMAGE,  # noqa: E402
+                    PF_LAYER, PF_OPTION, PF_SPINNER, PF_TOGGLE, RGB, RGB_IMAGE, RGBA_IMAGE, gimp, main, pdb, register)
+
+import hintcolor2_hints  # noqa: E402
+import hintcolor_client as client  # noqa: E402
+import hintcolor_links as links  # noqa: E402
+import hintcolor_requests as requests  # noqa: E402
+from hintcolor2_hints import AUTHOR, COPYRIGHT, DATE  # noqa: E402
+from hintcolor2_layers import (Layers, as_rgba, link, progress, read_pixels, selected_layer,  # noqa: E402
+                               write_pixels)
+
+COLORIZE = "plug-in-hintcolor-colorize"
+ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
+MENU = "<Image>/Filters/Colors"
+NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
+HINTS = ("auto", "chosen", "none")
+ENGINES = ("auto", "siggraph17", "propagate")
+DEVICES = ("auto", "cpu", "gpu")
+PRECISIONS = ("auto", "fp32")
+
+
+def hint_layer_for(layers, photo, selected_hint, hints, argument):
+    """The hint layer of this run (a record, or None): with Hints "The photo's hint layer" the selected
+    hint layer, else the photo's own (the one its last result used, ...); with "The layer chosen
+    below" the Hint layer argument; with "None" none. Repeat Last repeats Hints and the chosen layer."""
+    if hints == "none":
+        return None
+    if hints == "auto":
+        return selected_hint or links.hint_layer_of(layers.records, photo)
+    if argument is None or not pdb.gimp_item_is_valid(argument) or argument.ID not in layers.layer:
+        raise links.UserError("Choose a Hint layer of this image, or Hints: The photo's hint layer.")
+    chosen = layers.record(argument)
+    if links.is_result(chosen) or chosen.group:
+        raise links.UserError("\"%s\" cannot be a hint layer: choose the layer you painted on." % chosen.name)
+    links.check_hint_layer(photo.key, chosen.key)
+    return chosen
+
+
+def colorize_with_worker(image, photo, hint_layer, options):
+    """Ask the worker to colorize the photo layer's pixels (its own channels, 8-bit); returns (reply, pixels)."""
+    channels = requests.photo_channels(image.base_type == GRAY, photo.has_alpha)
+    header = requests.colorize_header((photo.width, photo.height), "u8", channels, None, options)
+    worker = requests.connect()
+    worker.start_early()  # a worker that is not running loads the model while GIMP reads the pixels
+    progress(0.0, "Reading the photo")
+    payload = [read_pixels(photo)]
+    if hint_layer is not None:
+        header["hints"] = requests.hint_layer_header(photo.offsets, hint_layer.offsets,
+                                                     (hint_layer.width, hint_layer.height))
+        payload.append(as_rgba(read_pixels(hint_layer), hint_layer.bpp))
+    progress(0.1, "Sending the photo to hintcolor")
+    return worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
+
+
+def write_result(image, photo, hint_layer, data, alpha):
+    """Replace the photo's previous result layer (if any) by a new one directly above the photo; the
+    active layer stays active (a new result stands in for an active old one)."""
+    layers = Layers(image)
+    old = layers.pick(links.result_of(layers.records, layers.record(photo))[0])
+    active = image.active_layer
+    if old is not None:
+        if active is not None and active.ID == old.ID:
+            active = None
+        image.remove_layer(old)
+    layer = gimp.Layer(image, links.RESULT_LAYER_NAME, photo.width, photo.height,
+                       RGBA_IMAGE if alpha else RGB_IMAGE, 100, LAYER_MODE_NORMAL)
+    link(layer, links.RESULT, {"photo": photo.tattoo, "hints": hint_layer.tattoo if hint_layer is not None else None})
+    image.insert_layer(layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
+    layer.set_offsets(*photo.offsets)
+    write_pixels(layer, data)
+    if not pdb.gimp_selection_is_empty(image):
+        pdb.gimp_layer_add_mask(layer, pdb.gimp_layer_create_mask(layer, ADD_MASK_SELECTION))
+    pdb.gimp_image_set_active_layer(image, active if active is not None else layer)
+
+
+def notify_once(text):
+    """Show a notice that is not an error once per GIMP session (in the status bar while the progress runs)."""
+    shown = gimp.parasite_find(NOTICES_SHOWN)
+    record = requests.notices_after(shown.data if shown is not None else None, text)
+    if record is not None:
+        gimp.attach_new_parasite(NOTICES_SHOWN, 0, record)
+        pdb.gimp_message(text)
+
+
+def colorize(image, drawable, hints, hint_layer, engine, device, work_size, precision, snap_hints):
+    """Colorize with Hints: errors are shown once, in one line (pdb.gimp_message), and change nothing."""
+    try:
+        layers = Layers(image)
+        photo, selected_hint = links.targets(layers.records, [layers.record(selected_layer(image, drawable))])
+        hint = hint_layer_for(layers, photo, selected_hint, HINTS[hints], hint_layer)
+        photo, hint = layers.pick(photo), layers.pick(hint)
+        options = requests.worker_options(ENGINES[engine], DEVICES[device], int(work_size), PRECISIONS[precision],
+                                          bool(snap_hints))
+        gimp.progress_init("Colorizing with hints")
+        reply, pixels = colorize_with_worker(image, photo, hint, options)
+    except (links.UserError, client.WorkerError) as e:
+        pdb.gimp_message(requests.sentence(str(e)))
+        return
+    progress(0.9, "Writing the result")
+    pdb.gimp_image_undo_group_start(image)
+    try:
+        if image.base_type != RGB:
+            pdb.gimp_image_convert_rgb(image)
+        write_result(image, photo, hint, pixels, requests.result_has_alpha(reply))
+    finally:
+        pdb.gimp_image_undo_group_end(image)
+    if reply.get("notice"):
+        notify_once(requests.sentence(reply["notice"]))
+    pdb.gimp_progress_end()
+    gimp.displays_flush()
+
+
+def add_hint_layer(image, drawable):
+    """Select the photo's hint layer (made visible if hidden), or add one above the photo."""
+    layers = Layers(image)
+    selected = selected_layer(image, drawable)
+    try:
+        photo, hint = links.targets(layers.records, [layers.record(selected)] if selected is not None else [])
+    except links.UserError:
+        photo, hint = None, None
+    hint = layers.pick(hint or (links.hint_layer_of(layers.records, photo) if photo is not None else None))
+    pdb.gimp_image_undo_group_start(image)
+    try:
+        if hint is not None:
+            if not hint.visible:
+                hint.visible = True
+        else:
+            hint = new_hint_layer(image, layers, layers.pick(photo))
+        pdb.gimp_image_set_active_layer(image, hint)
+    finally:
+        pdb.gimp_image_undo_group_end(image)
+    gimp.displays_flush()
+
+
+def new_hint_layer(image, layers, photo):
+    """A transparent canvas-size "Color Hints" layer above the photo, linked to it (grayscale images become RGB)."""
+    if image.base_type != RGB:
+        pdb.gimp_image_convert_rgb(image)
+    layer = gimp.Layer(image, links.HINT_LAYER_NAME, image.width, image.height, RGBA_IMAGE, 100, LAYER_MODE_NORMAL)
+    if photo is not None:
+        link(layer, links.HINTS, photo.tattoo)
+        image.insert_layer(layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
+    else:
+        image.insert_layer(layer, None, 0)
+    pdb.gimp_drawable_fill(layer, FILL_TRANSPARENT)
+    return layer
+
+
+IMAGE = [(PF_IMAGE, "image", "Input image", None), (PF_DRAWABLE, "drawable", "Input drawable", None)]
+
+register(ADD_HINT_LAYER, "Add a transparent layer to paint color hints on",
+         "Adds a transparent 'Color Hints' layer above the selected photo layer (converting a grayscale image to "
+         "RGB) and makes it the active layer; if the photo has one already, shows and activates it. Paint dots of "
+         "the colors you want, then run Filters > Colors > Colorize with Hints.",
+         AUTHOR, COPYRIGHT, DATE, "Add Color _Hint Layer", "*", IMAGE, [], add_hint_layer, menu=MENU)
+register(COLORIZE, "Colorize a photo layer, guided by painted color hints",
+         "Colorizes the active photo layer (or the photo of the active hint or result layer) with the SIGGRAPH "
+         "2017 user-guided network, or by propagating the hints along edges. Dots painted on the hint layer say "
+         "which color belongs where. The result goes into a layer 'Colorized (hintcolor)' above the photo, "
+         "replaced on each run; the photo and the hint layer are not changed.",
+         AUTHOR, COPYRIGHT, DATE, "Colorize with _Hints...", "RGB*, GRAY*", IMAGE + [
+             (PF_OPTION, "hints", "H_ints", 0,
+              ["The photo's hint layer", "The layer chosen below", "None (automatic colors)"]),
+             (PF_LAYER, "hint-layer", "_Hint layer (when chosen above)", None),
+             (PF_OPTION, "engine", "_Engine", 0,
+              ["Automatic (network if installed)", "Network (SIGGRAPH 2017)", "Propagate hints along edges (no network)"]),
+             (PF_OPTION, "device", "_Device", 0, ["Automatic (GPU if available)", "CPU", "GPU"]),
+             (PF_SPINNER, "work-size", "_Working resolution", 256, (64, 1024, 16)),
+             (PF_OPTION, "precision", "_Precision", 0, ["Automatic (fast where exact enough)", "Full (32-bit float)"]),
+             (PF_TOGGLE, "snap-hints", "_Snap hints into gamut", True)],
+         [], colorize, menu=MENU)
+hintcolor2_hints.register_procedures(IMAGE, MENU)
+
+main()

@@ -1,0 +1,79 @@
+"""GIMP 2.10's side of the layer bookkeeping, pixels and progress (gimpfu, Python 2.7).
+
+Describes the image's layers to the shared rules (hintcolor_links.py) and hands back the layers
+they pick; reads and writes 8-bit pixel regions (gimpfu plug-ins get 8-bit pixels whatever the
+image's precision).
+"""
+import hintcolor_links as links
+from gimpfu import PARASITE_PERSISTENT, PARASITE_UNDOABLE, gimp, pdb
+
+
+class Layers(object):
+    """The image's layers as the shared rules see them, with the gimpfu objects behind them."""
+
+    def __init__(self, image):
+        self.records, self.layer, self.parent = [], {}, {}
+        self._walk(image.layers, None)
+
+    def _walk(self, layers, group):
+        for layer in layers:
+            found = {}
+            for name in links.LINKS:
+                parasite = layer.parasite_find(name)
+                if parasite is not None:
+                    found[name] = links.decode_link(parasite.data)
+            is_group = bool(pdb.gimp_item_is_group(layer))
+            self.records.append(links.LayerInfo(layer.ID, layer.tattoo, layer.name,
+                                                group.ID if group is not None else None, is_group, found))
+            self.layer[layer.ID], self.parent[layer.ID] = layer, group
+            if is_group:
+                self._walk(layer.layers, layer)
+
+    def record(self, layer):
+        return next(info for info in self.records if info.key == layer.ID)
+
+    def pick(self, info):
+        """The gimpfu layer of a record (None for None)."""
+        return self.layer[info.key] if info is not None else None
+
+
+def link(layer, name, value):
+    """Attach a link parasite; done before the layer is inserted, it is part of the insertion's undo step."""
+    layer.attach_new_parasite(name, PARASITE_PERSISTENT | PARASITE_UNDOABLE, links.encode_link(value))
+
+
+def selected_layer(image, drawable):
+    """The layer the filter was run on: the drawable, or the active layer when a mask or channel is active."""
+    return drawable if pdb.gimp_item_is_layer(drawable) else image.active_layer
+
+
+def read_pixels(layer):
+    """The layer's 8-bit pixels, row by row (as many bytes per pixel as the layer has channels)."""
+    return layer.get_pixel_rgn(0, 0, layer.width, layer.height, False, False)[0:layer.width, 0:layer.height]
+
+
+def as_rgba(data, bpp):
+    """8-bit pixels of ``bpp`` channels (Y, YA, RGB or RGBA) as RGBA bytes."""
+    if bpp == 4:
+        return data
+    count = len(data) // bpp
+    rgba = bytearray(count * 4)
+    colors = (0, 0, 0) if bpp < 3 else (0, 1, 2)
+    for channel, source in enumerate(colors):
+        rgba[channel::4] = data[source::bpp]
+    rgba[3::4] = data[bpp - 1::bpp] if bpp == 2 else b"\xff" * count
+    return bytes(rgba)
+
+
+def write_pixels(layer, data):
+    """Fill a new layer with 8-bit pixels of its own channels."""
+    region = layer.get_pixel_rgn(0, 0, layer.width, layer.height, True, False)
+    region[0:layer.width, 0:layer.height] = data
+    layer.flush()
+    layer.update(0, 0, layer.width, layer.height)
+
+
+def progress(fraction, text):
+    """GIMP's progress bar at ``fraction`` (0..1), with ``text`` in the status bar."""
+    pdb.gimp_progress_set_text(text)
+    gimp.progress_update(fraction)
