@@ -16,7 +16,7 @@ from gi.repository import GLib, GObject, Gegl, Gimp
 
 import hintcolor_client as client
 import hintcolor_layers as layers
-from hintcolor_worker import connect, read_pixels
+from hintcolor_worker import connect, hint_layer_request, read_pixels
 
 SUGGEST = "plug-in-hintcolor-suggest"
 EXPORT = "plug-in-hintcolor-export-hints"
@@ -30,13 +30,6 @@ def photo_and_hint_layer(image, drawables):
     """(photo, its hint layer or None) for the selected layers; UserError as for Colorize."""
     photo, selected_hint = layers.targets(image, drawables)
     return photo, selected_hint or layers.hint_layer_of(image, photo)
-
-
-def hint_layer_header(photo, hint_layer):
-    """The worker's description of a hint layer: its size and offset from the photo."""
-    _, px, py = photo.get_offsets()
-    _, hx, hy = hint_layer.get_offsets()
-    return {"width": hint_layer.get_width(), "height": hint_layer.get_height(), "x": hx - px, "y": hy - py}
 
 
 def sample_points(image, photo):
@@ -92,8 +85,8 @@ def run_suggest(procedure, run_mode, image, drawables, config, data):
     Gimp.progress_init("Suggesting hint colors")
     payload = [read_pixels(photo, babl)]
     if hint_layer is not None:
-        header["hints"] = hint_layer_header(photo, hint_layer)
-        payload.append(read_pixels(hint_layer, "R'G'B'A u8"))
+        header["hints"], patches = hint_layer_request(photo, hint_layer)
+        payload.extend(patches)
     try:
         reply, _ = ask(header, payload)
     except client.WorkerError as e:
@@ -149,10 +142,11 @@ def run_export(procedure, run_mode, image, drawables, config, data):
     if path is None:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     Gimp.progress_init("Exporting hints")
+    hints, patches = hint_layer_request(photo, hint_layer)
     header = {"op": "export_hints", "photo": {"width": photo.get_width(), "height": photo.get_height()},
-              "hints": hint_layer_header(photo, hint_layer), "options": {"work_size": 256}}
+              "hints": hints, "options": {"work_size": 256}}
     try:
-        reply, document = ask(header, read_pixels(hint_layer, "R'G'B'A u8"))
+        reply, document = ask(header, patches)
         if not reply.get("count"):
             raise client.WorkerError("the hint layer \"%s\" has no painted dots over the photo: nothing to export"
                                      % hint_layer.get_name())

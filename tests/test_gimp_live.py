@@ -1,0 +1,196 @@
+"""Colorize with Hints - Live in GIMP's real window (GIMP 3.0.4 and 3.2.6 under Xvfb), driven as a
+user drives it: open the panel on a photo without a hint layer, paint a dot with the pencil, see
+the result layer take the dot's color within a second, paint again, pick a suggested color (the
+next dot is painted in it), Apply, and one Ctrl+Z gives back the image as it was before the panel
+(the hint strokes stay: they are the user's own undo steps). Close without applying leaves the
+image as it was, and closing the image ends the panel.
+
+The worker runs with weights in the official layout whose hints pull colors toward them and whose
+class head suggests two known colors (conftest.suggest_weights_file). The photo is scikit-image's
+astronaut (public domain, NASA), made black and white.
+"""
+import json
+import re
+import subprocess
+import time
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+from skimage import color as skcolor
+
+from gimp.harness import GIMPS, start_worker
+from gimp.window import GimpWindow, wait_for
+
+WORK = "/tmp/hintcolor-live"
+PANEL = "^Colorize with Hints - Live$"
+PREVIEW_TARGET = 1.0  # seconds from the end of a stroke to the updated result layer
+
+MAKE_IMAGE = '''
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/astronaut.png"))
+Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path("%(work)s/live.xcf"), None)
+'''
+
+INSPECT = '''
+import json
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/live.xcf"))
+def pixels(layer):
+    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
+    return list(bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE)))
+state = {"layers": [layer.get_name() for layer in image.get_layers()]}
+for layer in image.get_layers():
+    state[layer.get_name()] = pixels(layer)
+state["size"] = [image.get_width(), image.get_height()]
+with open("%(work)s/state.json", "w") as f:
+    json.dump(state, f)
+'''
+
+
+@pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
+def live(request, suggest_weights_file):
+    env = request.param
+    env.require()
+    host = env.prepare(WORK)
+    gray = skimage.color.rgb2gray(skimage.data.astronaut())
+    Image.fromarray((gray * 255).round().astype(np.uint8)).save(host / "astronaut.png")
+    subprocess.run(env.console_command(WORK), input=MAKE_IMAGE % {"work": WORK}, text=True, capture_output=True,
+                   timeout=300)
+    assert (host / "live.xcf").is_file()
+    log = open(host / "worker.log", "w")
+    worker = start_worker(host, suggest_weights_file, log)
+    wait_for(lambda: (host / "state" / "worker.json").exists() or worker.poll() is not None, 60, "the worker")
+    gimp = GimpWindow(env, WORK)
+    try:
+        gimp.start(f"{WORK}/live.xcf")
+        gimp.worker = worker
+        yield gimp
+    finally:
+        gimp.stop()
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(10)
+        log.close()
+
+
+def shown(gimp, kind: str) -> list[float]:
+    """Times (time.time()) at which the panel showed a ``kind`` ("preview" / "full") result."""
+    text = (gimp.host / "state" / "worker.log").read_text()
+    return [float(t) for t in re.findall(rf"live: {kind} shown at ([0-9.]+)", text)]
+
+
+def suggestions(gimp) -> list[list[str]]:
+    text = (gimp.host / "state" / "worker.log").read_text()
+    return [line.split() for line in re.findall(r"live: suggestions (.*)", text)]
+
+
+def open_panel(gimp) -> str:
+    fulls = len(shown(gimp, "full"))
+    gimp.action("Colorize with Hints - Live")
+    panel = wait_for(lambda: gimp.find(PANEL), 60, "the live panel")[0]
+    gimp.x("xdotool", "windowmove", "--sync", panel, "1180", "80")
+    wait_for(lambda: len(shown(gimp, "full")) > fulls, 120, "the first full-quality result")
+    return panel
+
+
+def pencil_dot(gimp, x: int, y: int) -> float:
+    """A click with the pencil at screen (x, y) on the image window; returns when the stroke ended."""
+    gimp.key("n")  # the pencil
+    gimp.x("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
+    return time.time()
+
+
+def inspect(gimp) -> dict:
+    path = gimp.host / "live.xcf"
+    saved = path.stat().st_mtime_ns
+    gimp.key("ctrl+s")
+    wait_for(lambda: path.stat().st_mtime_ns != saved and not gimp.title(gimp.image_window).startswith("*"), 60,
+             "live.xcf saved")
+    subprocess.run(gimp.env.console_command(WORK), input=INSPECT % {"work": WORK}, text=True, capture_output=True,
+                   timeout=300)
+    state = json.loads((gimp.host / "state.json").read_text())
+    width, height = state["size"]
+    for name in state["layers"]:
+        state[name] = np.array(state[name], np.uint8).reshape(height, width, 4)
+    return state
+
+
+def hue(rgb: np.ndarray) -> np.ndarray:
+    """a*, b* of sRGB pixels (N×3 uint8)."""
+    return skcolor.rgb2lab(rgb[None].astype(float) / 255)[0, :, 1:]
+
+
+def pick_suggestion(gimp, panel, seen: int) -> str:
+    """Wait for suggestions newer than the ``seen`` first ones, pick the most likely (space on the
+    first swatch, which has the panel's focus); returns its color."""
+    wait_for(lambda: len(suggestions(gimp)) > seen, 60, "suggestions")
+    gimp.x("xdotool", "windowactivate", "--sync", panel)
+    gimp.x("xdotool", "key", "space")
+    return suggestions(gimp)[-1][0]
+
+
+def dot_colors(layer: np.ndarray) -> set:
+    return {"#%02x%02x%02x" % tuple(p[:3]) for p in layer[layer[..., 3] == 255]}
+
+
+def test_paint_see_pick_apply_undo(live):
+    gimp = live
+    panel = open_panel(gimp)
+    gimp.screenshot("live-1-open.png")
+    assert "3 layers" in gimp.title(gimp.image_window)  # a hint layer was added, and the live layer
+    picked = pick_suggestion(gimp, panel, 0)  # suggestions at the photo's centre before any dot
+
+    previews, suggested = len(shown(gimp, "preview")), len(suggestions(gimp))
+    stroke = pencil_dot(gimp, 700, 380)
+    gimp.screenshot("live-2-stroke.png")
+    wait_for(lambda: len(shown(gimp, "preview")) > previews, 30, "the preview after the stroke")
+    latency = shown(gimp, "preview")[-1] - stroke  # checked last, after the whole session is known to work
+
+    state = inspect(gimp)  # the dot has the picked color, and the live layer holds its hue there
+    assert state["layers"] == ["Color Hints", "Colorized (hintcolor, live)", "Background"]
+    assert dot_colors(state["Color Hints"]) == {picked}
+    painted = state["Color Hints"][..., 3] > 0
+    dot = hue(state["Color Hints"][painted][:, :3]).mean(0)
+    result = hue(state["Colorized (hintcolor, live)"][painted][:, :3]).mean(0)
+    assert np.linalg.norm(dot) > 20 and result @ dot / np.linalg.norm(dot) > 0.5 * np.linalg.norm(dot)
+
+    second = pick_suggestion(gimp, panel, suggested)  # suggestions for the dot
+    previews = len(shown(gimp, "preview"))
+    pencil_dot(gimp, 560, 300)
+    wait_for(lambda: len(shown(gimp, "preview")) > previews, 30, "the preview after the second stroke")
+    gimp.screenshot("live-3-second-dot.png")
+    state = inspect(gimp)
+    assert dot_colors(state["Color Hints"]) == {picked, second}
+
+    gimp.x("xdotool", "windowactivate", "--sync", panel)
+    gimp.x("xdotool", "key", "alt+a")  # Apply
+    wait_for(lambda: not gimp.find(PANEL), 60, "the panel to close after Apply")
+    wait_for(lambda: "3 layers" in gimp.title(gimp.image_window), 30, "the result layer")
+    gimp.screenshot("live-4-applied.png")
+    applied = inspect(gimp)
+    assert applied["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+
+    gimp.key("ctrl+z")  # one step: the result goes, the strokes stay
+    wait_for(lambda: "2 layers" in gimp.title(gimp.image_window), 30, "the result undone")
+    undone = inspect(gimp)
+    assert undone["layers"] == ["Color Hints", "Background"]
+    assert np.array_equal(undone["Color Hints"], applied["Color Hints"])
+    assert latency < PREVIEW_TARGET, f"the preview came {latency:.2f} s after the stroke"
+
+
+def test_close_without_applying_leaves_the_image_as_it_was(live):
+    gimp = live
+    before = inspect(gimp)
+    panel = open_panel(gimp)
+    previews = len(shown(gimp, "preview"))
+    pencil_dot(gimp, 640, 450)
+    wait_for(lambda: len(shown(gimp, "preview")) > previews, 30, "the preview after the stroke")
+    gimp.x("xdotool", "windowactivate", "--sync", panel)
+    gimp.x("xdotool", "key", "alt+c")  # Close without applying
+    wait_for(lambda: not gimp.find(PANEL), 60, "the panel to close")
+    after = inspect(gimp)
+    assert after["layers"] == before["layers"] == ["Color Hints", "Background"]
+    assert np.array_equal(after["Background"], before["Background"])
+    gimp.key("ctrl+z")  # the stroke is the user's own undo step
+    undone = inspect(gimp)
+    assert np.array_equal(undone["Color Hints"], before["Color Hints"])
