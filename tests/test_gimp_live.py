@@ -10,31 +10,31 @@ class head suggests two known colors (conftest.suggest_weights_file). The photo 
 astronaut (public domain, NASA), made black and white.
 """
 import json
-import re
+import os
 import subprocess
-import time
 
 import numpy as np
 import pytest
-import skimage.data
-from PIL import Image
 from skimage import color as skcolor
 
 from gimp.harness import GIMPS, start_worker
+from gimp.live import MAKE_XCF, PANEL, astronaut, open_panel, pencil_dot, pick_suggestion, shown, suggestions
 from gimp.window import GimpWindow, wait_for
+from test_gimp_window import messages, plugin_process as live_plugin
 
 WORK = "/tmp/hintcolor-live"
-PANEL = "^Colorize with Hints - Live$"
-PREVIEW_TARGET = 1.0  # seconds from the end of a stroke to the updated result layer
+PREVIEW_TARGET = 1.0  # seconds from the end of a stroke to the updated result layer, with a core to spare
 
-MAKE_IMAGE = '''
-image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/astronaut.png"))
-Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path("%(work)s/live.xcf"), None)
-'''
+
+def preview_limit() -> float:
+    """The target, stretched by how many processes wait per core beyond one (a shared CI machine);
+    benchmarks/bench_live.py measures the latency itself."""
+    return PREVIEW_TARGET * max(1.0, os.getloadavg()[0] / os.cpu_count())
+
 
 INSPECT = '''
 import json
-image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/live.xcf"))
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/photo.xcf"))
 def pixels(layer):
     rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
     return list(bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE)))
@@ -52,17 +52,16 @@ def live(request, suggest_weights_file):
     env = request.param
     env.require()
     host = env.prepare(WORK)
-    gray = skimage.color.rgb2gray(skimage.data.astronaut())
-    Image.fromarray((gray * 255).round().astype(np.uint8)).save(host / "astronaut.png")
-    subprocess.run(env.console_command(WORK), input=MAKE_IMAGE % {"work": WORK}, text=True, capture_output=True,
+    astronaut().save(host / "photo.png")
+    subprocess.run(env.console_command(WORK), input=MAKE_XCF % {"work": WORK}, text=True, capture_output=True,
                    timeout=300)
-    assert (host / "live.xcf").is_file()
+    assert (host / "photo.xcf").is_file()
     log = open(host / "worker.log", "w")
     worker = start_worker(host, suggest_weights_file, log)
     wait_for(lambda: (host / "state" / "worker.json").exists() or worker.poll() is not None, 60, "the worker")
     gimp = GimpWindow(env, WORK)
     try:
-        gimp.start(f"{WORK}/live.xcf")
+        gimp.start(f"{WORK}/photo.xcf")
         gimp.worker = worker
         yield gimp
     finally:
@@ -73,39 +72,12 @@ def live(request, suggest_weights_file):
         log.close()
 
 
-def shown(gimp, kind: str) -> list[float]:
-    """Times (time.time()) at which the panel showed a ``kind`` ("preview" / "full") result."""
-    text = (gimp.host / "state" / "worker.log").read_text()
-    return [float(t) for t in re.findall(rf"live: {kind} shown at ([0-9.]+)", text)]
-
-
-def suggestions(gimp) -> list[list[str]]:
-    text = (gimp.host / "state" / "worker.log").read_text()
-    return [line.split() for line in re.findall(r"live: suggestions (.*)", text)]
-
-
-def open_panel(gimp) -> str:
-    fulls = len(shown(gimp, "full"))
-    gimp.action("Colorize with Hints - Live")
-    panel = wait_for(lambda: gimp.find(PANEL), 60, "the live panel")[0]
-    gimp.x("xdotool", "windowmove", "--sync", panel, "1180", "80")
-    wait_for(lambda: len(shown(gimp, "full")) > fulls, 120, "the first full-quality result")
-    return panel
-
-
-def pencil_dot(gimp, x: int, y: int) -> float:
-    """A click with the pencil at screen (x, y) on the image window; returns when the stroke ended."""
-    gimp.key("n")  # the pencil
-    gimp.x("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
-    return time.time()
-
-
 def inspect(gimp) -> dict:
-    path = gimp.host / "live.xcf"
+    path = gimp.host / "photo.xcf"
     saved = path.stat().st_mtime_ns
     gimp.key("ctrl+s")
     wait_for(lambda: path.stat().st_mtime_ns != saved and not gimp.title(gimp.image_window).startswith("*"), 60,
-             "live.xcf saved")
+             "photo.xcf saved")
     subprocess.run(gimp.env.console_command(WORK), input=INSPECT % {"work": WORK}, text=True, capture_output=True,
                    timeout=300)
     state = json.loads((gimp.host / "state.json").read_text())
@@ -120,15 +92,6 @@ def hue(rgb: np.ndarray) -> np.ndarray:
     return skcolor.rgb2lab(rgb[None].astype(float) / 255)[0, :, 1:]
 
 
-def pick_suggestion(gimp, panel, seen: int) -> str:
-    """Wait for suggestions newer than the ``seen`` first ones, pick the most likely (space on the
-    first swatch, which has the panel's focus); returns its color."""
-    wait_for(lambda: len(suggestions(gimp)) > seen, 60, "suggestions")
-    gimp.x("xdotool", "windowactivate", "--sync", panel)
-    gimp.x("xdotool", "key", "space")
-    return suggestions(gimp)[-1][0]
-
-
 def dot_colors(layer: np.ndarray) -> set:
     return {"#%02x%02x%02x" % tuple(p[:3]) for p in layer[layer[..., 3] == 255]}
 
@@ -140,11 +103,11 @@ def test_paint_see_pick_apply_undo(live):
     assert "3 layers" in gimp.title(gimp.image_window)  # a hint layer was added, and the live layer
     picked = pick_suggestion(gimp, panel, 0)  # suggestions at the photo's centre before any dot
 
-    previews, suggested = len(shown(gimp, "preview")), len(suggestions(gimp))
+    previews, suggested = len(shown(gimp.host, "preview")), len(suggestions(gimp.host))
     stroke = pencil_dot(gimp, 700, 380)
     gimp.screenshot("live-2-stroke.png")
-    wait_for(lambda: len(shown(gimp, "preview")) > previews, 30, "the preview after the stroke")
-    latency = shown(gimp, "preview")[-1] - stroke  # checked last, after the whole session is known to work
+    wait_for(lambda: len(shown(gimp.host, "preview")) > previews, 30, "the preview after the stroke")
+    latency = shown(gimp.host, "preview")[-1] - stroke  # checked last, after the whole session is known to work
 
     state = inspect(gimp)  # the dot has the picked color, and the live layer holds its hue there
     assert state["layers"] == ["Color Hints", "Colorized (hintcolor, live)", "Background"]
@@ -155,9 +118,9 @@ def test_paint_see_pick_apply_undo(live):
     assert np.linalg.norm(dot) > 20 and result @ dot / np.linalg.norm(dot) > 0.5 * np.linalg.norm(dot)
 
     second = pick_suggestion(gimp, panel, suggested)  # suggestions for the dot
-    previews = len(shown(gimp, "preview"))
+    previews = len(shown(gimp.host, "preview"))
     pencil_dot(gimp, 560, 300)
-    wait_for(lambda: len(shown(gimp, "preview")) > previews, 30, "the preview after the second stroke")
+    wait_for(lambda: len(shown(gimp.host, "preview")) > previews, 30, "the preview after the second stroke")
     gimp.screenshot("live-3-second-dot.png")
     state = inspect(gimp)
     assert dot_colors(state["Color Hints"]) == {picked, second}
@@ -175,16 +138,16 @@ def test_paint_see_pick_apply_undo(live):
     undone = inspect(gimp)
     assert undone["layers"] == ["Color Hints", "Background"]
     assert np.array_equal(undone["Color Hints"], applied["Color Hints"])
-    assert latency < PREVIEW_TARGET, f"the preview came {latency:.2f} s after the stroke"
+    assert latency < preview_limit(), f"the preview came {latency:.2f} s after the stroke"
 
 
 def test_close_without_applying_leaves_the_image_as_it_was(live):
     gimp = live
     before = inspect(gimp)
     panel = open_panel(gimp)
-    previews = len(shown(gimp, "preview"))
+    previews = len(shown(gimp.host, "preview"))
     pencil_dot(gimp, 640, 450)
-    wait_for(lambda: len(shown(gimp, "preview")) > previews, 30, "the preview after the stroke")
+    wait_for(lambda: len(shown(gimp.host, "preview")) > previews, 30, "the preview after the stroke")
     gimp.x("xdotool", "windowactivate", "--sync", panel)
     gimp.x("xdotool", "key", "alt+c")  # Close without applying
     wait_for(lambda: not gimp.find(PANEL), 60, "the panel to close")
@@ -194,3 +157,15 @@ def test_close_without_applying_leaves_the_image_as_it_was(live):
     gimp.key("ctrl+z")  # the stroke is the user's own undo step
     undone = inspect(gimp)
     assert np.array_equal(undone["Color Hints"], before["Color Hints"])
+
+
+def test_closing_the_image_ends_the_panel(live):
+    gimp = live
+    open_panel(gimp)
+    gimp.key("ctrl+w")  # close the image; GIMP asks whether to discard the (saved-since) changes, if any
+    wait_for(lambda: not gimp.find(PANEL) or gimp.find("^Close "), 60, "the panel to end or GIMP to ask")
+    if gimp.find("^Close "):
+        gimp.x("xdotool", "key", "ctrl+d")  # Discard Changes
+    wait_for(lambda: not gimp.find(PANEL), 30, "the panel to end with its image")
+    wait_for(lambda: live_plugin() is None, 30, "the plug-in process to end")
+    assert messages(gimp) == []
