@@ -16,7 +16,8 @@ big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (
   and ``colorize``: header ``photo`` {``width``, ``height``, ``format``: ``"u8"`` | ``"float"``,
   ``channels``: 1 (Y'), 2 (Y'A), 3 (R'G'B') or 4 (R'G'B'A, the default)}, ``hints`` (null or
   {``width``, ``height``, ``x``, ``y``}: an RGBA u8 layer and its offset from the photo),
-  ``options`` {``device``, ``engine``, ``work_size``, ``precision``, ``snap_hints``}; payload: the
+  ``options`` {``device``, ``engine``, ``work_size``, ``precision``, ``snap_hints``, ``preview``
+  (protocol 4; true: a fast, coarse result, computed at about a screen's pixels and enlarged)}; payload: the
   photo's pixels (row-major, channels interleaved), then the hint layer's. ``size`` must equal what
   those layers need, and each layer has at most ``MAX_PIXELS`` pixels; otherwise the request is
   refused before its payload is read.
@@ -242,18 +243,19 @@ def painted_patches(data, width, height):
     searched for runs of non-zero bytes, merged when less than ``PATCH_GAP`` pixels apart."""
     stride = width * 4
     zeros = bytes(bytearray(stride * PATCH_ROWS))
+    row_zeros = zeros[:stride]
     boxes = []
     for top in range(0, height, PATCH_ROWS):
         bottom = min(top + PATCH_ROWS, height)
-        band = data[top * stride:bottom * stride]
-        if band == zeros[:len(band)]:
+        if data.startswith(zeros[:(bottom - top) * stride], top * stride):  # compares in place, no copy
             continue
         rows, runs = [], []
         for y in range(top, bottom):
-            found = [(m.start() // 4, (m.end() + 3) // 4) for m in _PAINT.finditer(data, y * stride, (y + 1) * stride)]
-            if found:
-                rows.append(y)
-                runs.extend((x0 - y * width, x1 - y * width) for x0, x1 in found)
+            if data.startswith(row_zeros, y * stride):
+                continue
+            rows.append(y)
+            runs.extend((m.start() // 4 - y * width, (m.end() + 3) // 4 - y * width)
+                        for m in _PAINT.finditer(data, y * stride, (y + 1) * stride))
         for x0, x1 in _merged(runs, PATCH_GAP):
             boxes.append([x0, rows[0], x1 - x0, rows[-1] + 1 - rows[0]])
     chunks = [b"".join(data[(y + i) * stride + x * 4:(y + i) * stride + (x + w) * 4] for i in range(h))

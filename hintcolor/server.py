@@ -274,7 +274,7 @@ class Worker:
         photo, hint = header["photo"], header.get("hints")
         self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', 4)} {photo['format']}"
                  f"{' (kept)' if photo.get('kept') else ''}, hint layer: "
-                 f"{'none' if not hint else '%d patches' % len(hint['patches']) if 'patches' in hint else 'yes'}, {options}")
+                 f"{'none' if not hint else 'yes (%d patches)' % len(hint['patches']) if 'patches' in hint else 'yes'}, {options}")
         progress(0.02, "Received the pixels")
         return self._in_compute_thread(self._compute, header, payload, options, progress)
 
@@ -339,7 +339,8 @@ class Worker:
         if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
             raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
                                "the propagation engine needs at least one color hint")
-        rgb = colorizer.colorize_array(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
+        compute = colorizer.preview_array if options["preview"] else colorizer.colorize_array
+        rgb = compute(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
         data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
         del rgb, pixels, alpha, hint_layer
         release_memory()
@@ -575,6 +576,7 @@ def colorize_options(options: object) -> dict:
     options = dict(options) if isinstance(options, dict) else {}
     device, engine, work_size = options.get("device", "auto"), options.get("engine", "auto"), options.get("work_size", 256)
     precision, snap = options.get("precision", "auto"), options.get("snap_hints", True)
+    preview = options.get("preview", False)
     if not isinstance(device, str):
         raise RequestError("request", f"device {device!r:.20} is not a name")
     if engine not in ENGINES:
@@ -583,9 +585,10 @@ def colorize_options(options: object) -> dict:
         raise RequestError("request", f"precision {precision!r:.20} is not one of {', '.join(PRECISIONS)}")
     if isinstance(work_size, bool) or not isinstance(work_size, int) or not 8 <= work_size <= MAX_WORK_SIZE:
         raise RequestError("request", f"working size {work_size!r:.20} is not from 8 to {MAX_WORK_SIZE}")
-    if not isinstance(snap, bool):
-        raise RequestError("request", f"snap_hints {snap!r:.20} is not true or false")
-    return {"device": device, "engine": engine, "precision": precision, "work_size": work_size, "snap_hints": snap}
+    if not isinstance(snap, bool) or not isinstance(preview, bool):
+        raise RequestError("request", f"snap_hints {snap!r:.20} / preview {preview!r:.20} is not true or false")
+    return {"device": device, "engine": engine, "precision": precision, "work_size": work_size, "snap_hints": snap,
+            "preview": preview}
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

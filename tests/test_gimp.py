@@ -250,8 +250,9 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
 
 
 def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
-    """The plug-in moves only the channels a photo has (Y' of a grayscale image, R'G'B' without alpha);
-    its result layer holds exactly what the worker gives for the same photo sent as full RGBA."""
+    """The plug-in moves only the channels a photo has (Y' of a grayscale image, R'G'B' without alpha)
+    and only the painted patches of the hint layer; its result layer holds exactly what the worker
+    gives for the same photo sent as full RGBA with the whole hint layer."""
     Image.open(photo_path("kodim05.png")).resize((384, 256)).save(gimp.host / "color.png")
     Image.open(photo_path("kodim05.png")).convert("L").resize((384, 256)).save(gimp.host / "gray_small.png")
     out, _ = gimp('''
@@ -272,6 +273,8 @@ def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
         run("plug-in-hintcolor-add-hint-layer", rgb, [rgb.get_layers()[0]])
         photo, hint = rgb.get_layer_by_name("Background"), rgb.get_layer_by_name("Color Hints")
         paint(hint, 200, 100, 5, [40, 90, 230, 255])
+        paint(hint, 0, 0, 1, [250, 30, 30, 1])  # single faint pixels in two corners: only painted patches
+        paint(hint, 383, 255, 1, [30, 250, 30, 1])  # move, and these must be among them
         case("rgb_gray", rgb, photo, hint)  # gray pixels in an RGB layer without alpha: R'G'B' moves
         color = load("color.png")
         photo = color.get_layers()[0]

@@ -3,7 +3,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "gimp_plugin", "hintcolor"))
-from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule  # noqa: E402
+from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
 
 
 def run(schedule, now, suggestions=False):
@@ -64,3 +64,20 @@ def test_pause_holds_updates_and_apply_asks_for_full_quality_at_once():
     assert run(schedule, 5.0, suggestions=True) == (FULL, 1)
     schedule.finished(ok=True)
     assert schedule.done()
+
+
+def test_the_last_dot_is_where_the_layer_changed():
+    """Two dots in one band of rows share a patch: the change, not the patch, locates the new one."""
+    from hintcolor.client import painted_patches
+
+    width, height = 300, 100
+    old = bytearray(width * height * 4)
+    for x in range(10, 16):  # a first dot at x 10..15, rows 20..25
+        for y in range(20, 26):
+            old[(y * width + x) * 4:(y * width + x) * 4 + 4] = b"\xff\x00\x00\xff"
+    new = bytearray(old)
+    new[(30 * width + 200) * 4 + 3] = 1  # one faint pixel at (200, 30)
+    boxes = painted_patches(bytes(old), width, height)[0] + painted_patches(bytes(new), width, height)[0]
+    assert changed_box(bytes(old), bytes(new), width, boxes) == (200, 30, 201, 31)
+    assert changed_box(bytes(new), bytes(old), width, boxes) == (200, 30, 201, 31)  # erased
+    assert changed_box(bytes(old), bytes(old), width, boxes) is None

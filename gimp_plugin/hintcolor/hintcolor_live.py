@@ -27,7 +27,7 @@ gi.require_version("Gtk", "3.0")
 from gi.repository import GLib, Gegl, Gimp, GimpUi, Gtk  # noqa: E402
 
 import hintcolor_client as client  # noqa: E402
-from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule  # noqa: E402
+from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels  # noqa: E402
 
 TITLE = "Colorize with Hints - Live"
@@ -53,7 +53,7 @@ class LivePanel(object):
         self.signature = None
         self.photo_signature = None
         self.photo_sent = False
-        self.patches = set()
+        self.last_read = None  # (size and offsets, pixels, patches) of the hint layer as last read
         self.point = (photo.get_width() / 2.0, photo.get_height() / 2.0)  # the last dot (photo pixels); first the centre
         self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
         self.live_layer = None
@@ -186,6 +186,7 @@ class LivePanel(object):
         options = dict(self.options)
         if kind == PREVIEW:
             options["work_size"] = min(PREVIEW_WORK_SIZE, options["work_size"])
+            options["preview"] = True
         header = {"op": "suggest" if kind == SUGGEST else "colorize", "session": self.session, "hints": None,
                   "options": options, "photo": {"width": self.photo.get_width(), "height": self.photo.get_height(),
                                                 "format": self.format, "channels": self.channels,
@@ -194,23 +195,25 @@ class LivePanel(object):
         self.photo_sent = True
         hint_layer = self.hint_layer if self.hint_layer.is_valid() and self.hint_layer.get_visible() else None
         if hint_layer is not None:
-            header["hints"], patches = hint_layer_request(self.photo, hint_layer)
+            data = read_pixels(hint_layer, "R'G'B'A u8")
+            header["hints"], patches = hint_layer_request(self.photo, hint_layer, data)
             payload.extend(patches)
-            self._note_new_dot(header["hints"], patches)
+            self._note_new_dot(header["hints"], data)
         if kind == SUGGEST:
             header.update(points=[list(self.point)], k=SUGGESTIONS)
         return header, payload, hint_layer
 
-    def _note_new_dot(self, hints, chunks):
-        """Remember where paint appeared since the last request (the last painted dot)."""
-        patches = set((tuple(box), chunk) for box, chunk in zip(hints.get("patches", []), chunks))
-        new = [box for box, _ in patches - self.patches]
-        if new and "patches" in hints:
-            x, y, w, h = max(new, key=lambda box: (box[1], box[0]))
-            centre = (x + hints["x"] + w / 2.0, y + hints["y"] + h / 2.0)
-            if 0 <= centre[0] < self.photo.get_width() and 0 <= centre[1] < self.photo.get_height():
-                self.point = centre
-        self.patches = patches
+    def _note_new_dot(self, hints, data):
+        """Remember where the hint layer changed since it was last read: the last painted dot."""
+        place = (hints["width"], hints["height"], hints["x"], hints["y"])
+        patches = hints.get("patches")
+        if self.last_read is not None and self.last_read[0] == place and patches is not None:
+            box = changed_box(self.last_read[1], data, hints["width"], self.last_read[2] + patches)
+            if box is not None:
+                centre = ((box[0] + box[2]) / 2.0 + hints["x"], (box[1] + box[3]) / 2.0 + hints["y"])
+                if 0 <= centre[0] < self.photo.get_width() and 0 <= centre[1] < self.photo.get_height():
+                    self.point = centre
+        self.last_read = (place, data, patches or [])
 
     def _ask(self, worker, header, payload, job, hint_layer, started):
         """In a thread: one request; its outcome goes back to GIMP's main loop."""

@@ -1,5 +1,6 @@
 """When the live panel asks the worker for what: a preview right after each change of the hint
-layer, the suggestions for the last painted dot, the full-quality result once the user pauses.
+layer, the suggestions for the last painted dot, the full-quality result once the user pauses;
+and where that last dot is (:func:`changed_box`).
 
 Pure logic (standard library, times passed in), so it is tested without GIMP. At most one request
 runs at a time and none waits in a queue: what is asked next is decided when the running one ends,
@@ -11,6 +12,38 @@ full-quality request made stale by a new change is cancelled; a running preview 
 PREVIEW, FULL, SUGGEST = "preview", "full", "suggest"
 CANCEL = "cancel"
 FAILED = "failed"
+
+
+def changed_box(old, new, width, boxes):
+    """The bounding box (x0, y0, x1, y1), end exclusive, of the pixels that differ between two RGBA
+    u8 layers ``old`` and ``new`` (bytes, ``width`` pixels a row) within ``boxes`` ([x, y, w, h]
+    rectangles holding every difference, e.g. both layers' painted patches); None if none differs."""
+    stride = width * 4
+    found = None
+    for x, y, w, h in boxes:
+        for row in range(y, y + h):
+            start = row * stride + x * 4
+            a, b = old[start:start + w * 4], new[start:start + w * 4]
+            if a == b:
+                continue
+            first, last = _mismatch(a, b) // 4, (len(a) - 1 - _mismatch(a[::-1], b[::-1])) // 4
+            box = (x + first, row, x + last + 1, row + 1)
+            found = box if found is None else (min(found[0], box[0]), min(found[1], box[1]),
+                                               max(found[2], box[2]), max(found[3], box[3]))
+    return found
+
+
+def _mismatch(a, b):
+    """Index of the first differing byte of two different byte strings of one length (bisection on
+    prefixes: C-speed comparisons)."""
+    low, high = 0, len(a)  # a[:low] == b[:low], a[:high] != b[:high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 class Schedule(object):

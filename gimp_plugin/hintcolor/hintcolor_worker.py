@@ -31,15 +31,16 @@ def read_pixels(drawable, fmt):
     return bytes(drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE))
 
 
-def hint_layer_request(photo, hint_layer):
+def hint_layer_request(photo, hint_layer, data=None):
     """(the worker's description of the hint layer: size, offset from the photo, painted patches;
-    the payload: the patches' pixels). The layer is read whole in its own format (the fast read),
-    and only its painted parts are sent (hintcolor_client.painted_patches: exact, even 1-pixel dots)."""
+    the payload: the patches' pixels). The layer is read whole in its own format (the fast read;
+    ``data``: read already), and only its painted parts are sent (hintcolor_client.painted_patches:
+    exact, even 1-pixel dots)."""
     _, px, py = photo.get_offsets()
     _, hx, hy = hint_layer.get_offsets()
     width, height = hint_layer.get_width(), hint_layer.get_height()
     header = {"width": width, "height": height, "x": hx - px, "y": hy - py}
-    data = read_pixels(hint_layer, "R'G'B'A u8")
+    data = data if data is not None else read_pixels(hint_layer, "R'G'B'A u8")
     patches, chunks = client.painted_patches(data, width, height)
     if len(patches) > client.MAX_PATCHES:
         return header, [data]
