@@ -182,8 +182,10 @@ def run_live(procedure, run_mode, image, drawables, config, data):
     import hintcolor_live
 
     options = {"engine": "auto", "device": "auto", "work_size": 256, "precision": "auto", "snap_hints": True}
-    hintcolor_live.LivePanel(image, photo, hint_layer, options, photo_format, write_result).run()
-    return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+    outcome = hintcolor_live.LivePanel(image, photo, hint_layer, options, photo_format, write_result).run()
+    # only an applied result is a success: GIMP then keeps the run's settings on the image, which may be gone
+    status = Gimp.PDBStatusType.SUCCESS if outcome == "applied" else Gimp.PDBStatusType.CANCEL
+    return procedure.new_return_values(status, GLib.Error())
 
 
 def run_add_hint_layer(procedure, run_mode, image, drawables, config, data):

@@ -20,6 +20,7 @@ module watches the hint layer, moves pixels, and shows the result in a layer of 
 import os
 import threading
 import time
+import traceback
 
 import gi
 
@@ -36,6 +37,7 @@ POLL_MS = 150
 THUMBNAIL = 512  # the watched thumbnail's longer side
 PREVIEW_WORK_SIZE = 128  # the working grid of a preview (the full result uses the one chosen, 256)
 SUGGESTIONS = 6
+MAX_FAILURES = 20  # ticks in a row in which GIMP gives no pixels for a valid image, before that is an error
 
 
 class LivePanel(object):
@@ -59,6 +61,7 @@ class LivePanel(object):
         self.live_layer = None
         self.request = None  # the WorkerClient of the running request
         self.outcome = "closed"
+        self.failures = 0
         self.window = self._build_window()
 
     # -- the window ---------------------------------------------------------------------------
@@ -131,13 +134,30 @@ class LivePanel(object):
         return self.outcome
 
     def _tick(self):
-        if not (self.image.is_valid() and self.photo.is_valid()):
-            self.outcome = "image closed"
-            self._end()
+        try:
+            if self._gone():
+                return False
+            now = time.monotonic()
+            self._watch(now)
+            self._dispatch(now)
+        except (AttributeError, TypeError, GLib.Error):  # GIMP gave no pixels: the image is closing,
+            if self._gone():  # which is_valid() may tell only a moment later
+                return False
+            self.failures += 1
+            if self.failures > MAX_FAILURES:  # not a closing image: say so, and stop watching
+                traceback.print_exc()
+                self.status.set_text("Live updates stopped: GIMP gives no pixels for \"%s\"" % self.photo.get_name())
+                return False
+        else:
+            self.failures = 0
+        return True
+
+    def _gone(self):
+        """End the panel (True) if its image or photo is gone."""
+        if self.image.is_valid() and self.photo.is_valid():
             return False
-        now = time.monotonic()
-        self._watch(now)
-        self._dispatch(now)
+        self.outcome = "image closed"
+        self._end()
         return True
 
     def _watch(self, now):
@@ -256,6 +276,8 @@ class LivePanel(object):
         device = reply.get("device", "?")
         self.engine.set_text("Engine: %s on %s" % ("network (SIGGRAPH 2017)" if self.engine_is_network()
                                                    else "propagation of the hints", device.upper()))
+        if not self.engine_is_network():
+            self.where.set_text("Color suggestions need the network's weights (README: Weights).")
         took = time.time() - started
         self.status.set_text(("Preview" if job[0] == PREVIEW else "Full quality") + " (%.2f s)" % took)
         self.worker.note("live: %s shown at %.3f (asked %.2f s before)" % (job[0], time.time(), took))
@@ -334,4 +356,4 @@ class LivePanel(object):
 def thumbnail(drawable):
     """A small preview GIMP keeps of the drawable (bytes), as a tuple element of a signature."""
     data, _, _, _ = drawable.get_thumbnail_data(THUMBNAIL, THUMBNAIL)
-    return (bytes(data.get_data()) if data is not None else b"",)
+    return (bytes(data.get_data()),)  # None (AttributeError) while the image closes

@@ -76,3 +76,16 @@ def first_after(host: Path, kind: str, start: float, timeout: float = 120) -> fl
     """Seconds from ``start`` to the first ``kind`` result shown after it (waited for)."""
     return wait_for(lambda: next((t - start for t in shown(host, kind) if t > start), None), timeout,
                     f"the {kind} result")
+
+
+def preview_timings(host: Path) -> list[tuple[float, float]]:
+    """(time shown, seconds the worker computed it) of each preview the panel showed."""
+    timings, computed = [], None
+    for line in log_text(host).splitlines():
+        done = re.search(r"done in ([0-9.]+) s", line)
+        shown_at = re.search(r"live: preview shown at ([0-9.]+)", line)
+        if done:
+            computed = float(done.group(1))
+        elif shown_at:
+            timings.append((float(shown_at.group(1)), computed))
+    return timings
