@@ -9,8 +9,8 @@ module watches the hint layer, moves pixels, and shows the result in a layer of 
   painted patches sent (hintcolor_worker.hint_layer_request). The photo is sent once: the worker
   keeps it for this panel (``session``) until the photo changes.
 - Requests run in a thread (the window stays responsive); their results are written in GIMP's
-  main loop. A preview works at a quarter of the pixels of the network's working grid; the full-
-  quality result follows once the user pauses.
+  main loop. A preview (the worker's ``preview`` option) colorizes about a screen's pixels with the
+  network on a 128 grid and enlarges them; the full-quality result follows once the user pauses.
 - History: the live layer is added and removed with the undo history frozen (only around those
   two brief steps, never while the user paints), and its pixels are written straight into its
   buffer, which records nothing either; the user's strokes keep their own undo steps. Apply writes
@@ -60,6 +60,7 @@ class LivePanel(object):
         self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
         self.live_layer = None
         self.request = None  # the WorkerClient of the running request
+        self.engine_name = None  # the worker's engine, known from the first result
         self.outcome = "closed"
         self.failures = 0
         self.window = self._build_window()
@@ -186,7 +187,7 @@ class LivePanel(object):
             self._start(job)
 
     def engine_is_network(self):
-        return getattr(self, "engine_name", None) == "siggraph17"
+        return self.engine_name == "siggraph17"
 
     def _start(self, job):
         kind, version = job
@@ -248,7 +249,7 @@ class LivePanel(object):
         reply, data, error = outcome
         self.request = None
         cancelled = error is not None and self.schedule.running is not None and self.schedule.version > job[1]
-        if error is not None and getattr(error, "code", None) == "session":
+        if error is not None and error.code == "session":
             self.photo_sent, cancelled = False, True  # the worker restarted: send the photo again
         self.schedule.finished(error is None, cancelled)
         if not self.image.is_valid() or self.window is None:
