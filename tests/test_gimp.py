@@ -380,3 +380,24 @@ def test_add_hint_layer_shows_and_selects_a_hidden_hint_layer(gimp):
     ''')
     assert out["status"] == "success"
     assert out["layers"] == ["Color Hints", "Background"] and out["visible"] and out["selected"]
+
+
+def test_a_one_pixel_dot_anywhere_changes_the_thumbnail_the_live_panel_watches(gimp):
+    """The live panel notices changes by GIMP's 512-pixel thumbnail of the hint layer
+    (hintcolor_live.THUMBNAIL): on a 12 MP layer, a single opaque pixel anywhere changes it."""
+    out, _ = gimp('''
+        image = Gimp.Image.new(4000, 3000, Gimp.ImageBaseType.RGB)
+        hint = Gimp.Layer.new(image, "Color Hints", 4000, 3000, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+        image.insert_layer(hint, None, 0)
+        hint.fill(Gimp.FillType.TRANSPARENT)
+        def thumbnail():
+            return bytes(hint.get_thumbnail_data(512, 512)[0].get_data())
+        seen, before = [], thumbnail()
+        for x, y in [(0, 0), (3999, 2999), (3999, 0), (1234, 2345), (7, 1500), (2000, 2999)]:
+            paint(hint, x, y, 1, [20, 200, 30, 255])
+            after = thumbnail()
+            seen.append(after != before)
+            before = after
+        out["seen"] = seen
+    ''')
+    assert out["seen"] == [True] * 6
