@@ -140,18 +140,29 @@ def test_paint_see_pick_apply_undo(live):
 
 
 def test_close_without_applying_leaves_the_image_as_it_was(live):
+    """With a result of Colorize with Hints already there: the live layer shows above it, and Close
+    without applying gives back the image as it was, that result included."""
     gimp = live
+    gimp.action("guided by painted color")  # the filter by its description: its label matches the live panel too
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")[0]
+    gimp.x("xdotool", "windowactivate", "--sync", dialog)
+    gimp.x("xdotool", "key", "Return")
+    wait_for(lambda: "3 layers" in gimp.title(gimp.image_window), 120, "the filter's result layer")
     before = inspect(gimp)
+    assert before["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
     panel = open_panel(gimp)
     previews = len(shown(gimp.host, "preview"))
     pencil_dot(gimp, 640, 450)
     wait_for(lambda: len(shown(gimp.host, "preview")) > previews, 30, "the preview after the stroke")
+    during = inspect(gimp)
+    assert during["layers"] == ["Color Hints", "Colorized (hintcolor, live)", "Colorized (hintcolor)", "Background"]
     gimp.x("xdotool", "windowactivate", "--sync", panel)
     gimp.x("xdotool", "key", "alt+c")  # Close without applying
     wait_for(lambda: not gimp.find(PANEL), 60, "the panel to close")
     after = inspect(gimp)
-    assert after["layers"] == before["layers"] == ["Color Hints", "Background"]
-    assert np.array_equal(after["Background"], before["Background"])
+    assert after["layers"] == before["layers"]
+    for name in ("Colorized (hintcolor)", "Background"):
+        assert np.array_equal(after[name], before[name]), name
     gimp.key("ctrl+z")  # the stroke is the user's own undo step
     undone = inspect(gimp)
     assert np.array_equal(undone["Color Hints"], before["Color Hints"])

@@ -28,6 +28,7 @@ gi.require_version("Gtk", "3.0")
 from gi.repository import GLib, Gegl, Gimp, GimpUi, Gtk  # noqa: E402
 
 import hintcolor_client as client  # noqa: E402
+import hintcolor_layers as layers  # noqa: E402
 from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels  # noqa: E402
 
@@ -285,19 +286,24 @@ class LivePanel(object):
 
     def _write_live_layer(self, data, babl):
         """The live layer's pixels (added above the photo and its result, outside the undo history)."""
+        image = self.image
         width, height = self.photo.get_width(), self.photo.get_height()
         if self.live_layer is None or not self.live_layer.is_valid():
             kind = Gimp.ImageType.RGBA_IMAGE if babl.startswith("R'G'B'A") else Gimp.ImageType.RGB_IMAGE
             layer = Gimp.Layer.new(self.image, LIVE_LAYER_NAME, width, height, kind, 100, Gimp.LayerMode.NORMAL)
             _, x, y = self.photo.get_offsets()
-            selected = self.image.get_selected_layers()  # inserting selects the new layer: keep the user's
-            self.image.undo_freeze()
+            selected = image.get_selected_layers()  # inserting selects the new layer: keep the user's
+            below, _ = layers.result_of(image, self.photo)  # the photo's result, if beside it; else the photo
+            if (below is None or parent_id(below) != parent_id(self.photo)
+                    or image.get_item_position(below) > image.get_item_position(self.photo)):
+                below = self.photo
+            image.undo_freeze()
             try:
-                self.image.insert_layer(layer, self.photo.get_parent(), self.image.get_item_position(self.photo))
+                image.insert_layer(layer, self.photo.get_parent(), image.get_item_position(below))
                 layer.set_offsets(x, y)
-                self.image.set_selected_layers(selected)
+                image.set_selected_layers(selected)
             finally:
-                self.image.undo_thaw()
+                image.undo_thaw()
             self.live_layer = layer
         buffer = self.live_layer.get_buffer()
         buffer.set(Gegl.Rectangle.new(0, 0, width, height), babl, data)
@@ -352,6 +358,11 @@ class LivePanel(object):
             self.window.destroy()
             self.window = None
             Gtk.main_quit()
+
+
+def parent_id(layer):
+    parent = layer.get_parent()
+    return parent.get_id() if parent is not None else None
 
 
 def thumbnail(drawable):
