@@ -16,10 +16,20 @@ big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (
   and ``colorize``: header ``photo`` {``width``, ``height``, ``format``: ``"u8"`` | ``"float"``,
   ``channels``: 1 (Y'), 2 (Y'A), 3 (R'G'B') or 4 (R'G'B'A, the default)}, ``hints`` (null or
   {``width``, ``height``, ``x``, ``y``}: an RGBA u8 layer and its offset from the photo),
-  ``options`` {``device``, ``engine``, ``work_size``, ``precision``, ``snap_hints``}; payload: the
+  ``options`` {``device``, ``engine``, ``work_size``, ``precision``, ``snap_hints``, ``preview``
+  (protocol 4; true: a fast, coarse result, computed at about a screen's pixels and enlarged)}; payload: the
   photo's pixels (row-major, channels interleaved), then the hint layer's. ``size`` must equal what
   those layers need, and each layer has at most ``MAX_PIXELS`` pixels; otherwise the request is
   refused before its payload is read.
+- Sparse hint layer (``colorize``, ``suggest``, ``export_hints``): ``hints`` may carry ``patches``, a
+  list of [x, y, w, h] rectangles of the hint layer (at most ``MAX_PATCHES``, inside it); then the
+  payload holds only those rectangles' RGBA pixels, one after the other, and every pixel outside
+  them is transparent black (:func:`painted_patches` finds them). The worker rebuilds the same layer.
+- Kept photo (``colorize``, ``suggest``): ``session`` (a string of at most 64 characters) asks the
+  worker to keep this request's photo under that name (the two most recent are kept); a later
+  request with the same ``session`` and ``photo`` {..., ``"kept": true``} sends no photo pixels. If
+  the worker no longer has it (restarted, or the photo's description differs), the reply is an
+  error with code ``session``: send the photo again.
 - ``suggest``: header and payload as ``colorize``, plus
   ``points`` (a list of at most 32 [x, y] photo pixels; empty or absent: the hint layer's painted
   dots, the first 32) and ``k`` (1..8, suggestions per point); reply ``points`` and ``suggestions``
@@ -46,13 +56,14 @@ import binascii
 import json
 import numbers
 import os
+import re
 import socket
 import struct
 import subprocess
 import sys
 import time
 
-PROTOCOL = 3  # 3: suggest, export_hints, import_hints
+PROTOCOL = 4  # 3: suggest, export_hints, import_hints; 4: sparse hint layers, kept photos
 HOST = "127.0.0.1"
 STATE_FILE = "worker.json"
 SECRET_FILE = "secret"
@@ -62,6 +73,12 @@ MAX_PIXELS = 150 * 1000 * 1000
 START_TIMEOUT = 120.0
 HELLO_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 900.0
+#: Rectangles a sparse hint layer may have; rows scanned together, and the gap in pixels that
+#: separates two rectangles of one band (see :func:`painted_patches`).
+MAX_PATCHES = 4096
+PATCH_ROWS = 64
+PATCH_GAP = 64
+_PAINT = re.compile(b"[^\x00]+")
 
 #: What the worker's error codes mean, in the words of GIMP's dialog; ``%(...)s`` fields come from
 #: the reply, plus ``log`` (the worker's log file).
@@ -81,6 +98,7 @@ MESSAGES = {
                        "(README: Weights; its log, %(log)s, says where they go)",
     "no_points": "no sample point and no painted dot: add a sample point (Ctrl+click on a ruler and drag) "
                  "or paint dots on the hint layer, then run Suggest Hint Colors again",
+    "session": "the hintcolor worker no longer keeps this photo (it restarted): the photo is sent again",
     "failed": "the hintcolor worker failed (%(error)s); details are in its log, %(log)s",
 }
 #: Notices (not errors) a reply may carry: one short line, for a status bar.
@@ -90,7 +108,12 @@ NOTICES = {
 
 
 class WorkerError(Exception):
-    """The worker could not be reached, refused the request, or failed: the message says what to do."""
+    """The worker could not be reached, refused the request, or failed: the message says what to do;
+    ``code``: the error reply's code (:data:`MESSAGES`), None when there was no reply."""
+
+    def __init__(self, message, code=None):
+        Exception.__init__(self, message)
+        self.code = code
 
 
 class ProtocolError(ValueError):
@@ -211,6 +234,46 @@ def receive_exactly(sock, count):
     return buffer
 
 
+def painted_patches(data, width, height):
+    """Where a ``width`` x ``height`` RGBA u8 layer (``data``: bytes, row-major) holds any non-zero byte,
+    as (rectangles [[x, y, w, h], ...], their pixels: one bytes object of RGBA rows each); every
+    pixel outside the rectangles is transparent black, so a request may send these instead of the
+    whole layer (``hints["patches"]``). Paint is found exactly (a single pixel of alpha 1 counts):
+    bands of ``PATCH_ROWS`` rows are compared with zeros, then the painted rows of a painted band are
+    searched for runs of non-zero bytes, merged when less than ``PATCH_GAP`` pixels apart."""
+    stride = width * 4
+    zeros = bytes(bytearray(stride * PATCH_ROWS))
+    row_zeros = zeros[:stride]
+    boxes = []
+    for top in range(0, height, PATCH_ROWS):
+        bottom = min(top + PATCH_ROWS, height)
+        if data.startswith(zeros[:(bottom - top) * stride], top * stride):  # compares in place, no copy
+            continue
+        rows, runs = [], []
+        for y in range(top, bottom):
+            if data.startswith(row_zeros, y * stride):
+                continue
+            rows.append(y)
+            runs.extend((m.start() // 4 - y * width, (m.end() + 3) // 4 - y * width)
+                        for m in _PAINT.finditer(data, y * stride, (y + 1) * stride))
+        for x0, x1 in _merged(runs, PATCH_GAP):
+            boxes.append([x0, rows[0], x1 - x0, rows[-1] + 1 - rows[0]])
+    chunks = [b"".join(data[(y + i) * stride + x * 4:(y + i) * stride + (x + w) * 4] for i in range(h))
+              for x, y, w, h in boxes]
+    return boxes, chunks
+
+
+def _merged(runs, gap):
+    """[x0, x1) ranges sorted and joined where less than ``gap`` apart."""
+    merged = []
+    for x0, x1 in sorted(runs):
+        if merged and x0 - merged[-1][1] < gap:
+            merged[-1][1] = max(merged[-1][1], x1)
+        else:
+            merged.append([x0, x1])
+    return merged
+
+
 class _Fields(dict):
     """Fields of a message; one the reply lacks reads as "?"."""
 
@@ -238,6 +301,17 @@ class WorkerClient(object):
         self.version = version
         self.serve_args = list(serve_args)
         self._starting = None
+        self._sock = None
+
+    def cancel(self):
+        """End the request in progress from another thread: the worker abandons it, and
+        :meth:`request` raises WorkerError. Does nothing when no request runs."""
+        sock = self._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except socket.error:
+                pass
 
     def start_early(self):
         """Start the worker now if none answers, without waiting: it loads the model while the caller
@@ -262,7 +336,7 @@ class WorkerClient(object):
 
         ``progress(fraction, text)`` is called with the worker's progress (0..1) while it works.
         """
-        sock = self._connect(progress, start)
+        sock = self._sock = self._connect(progress, start)
         try:
             sock.settimeout(REQUEST_TIMEOUT)
             send_message(sock, dict(header, token=read_secret(self.folder)), payload)
@@ -272,13 +346,14 @@ class WorkerClient(object):
                     progress(float(reply["progress"]), reply.get("stage", ""))
                 reply, data = receive_message(sock)
         except (socket.error, EOFError, ProtocolError) as e:
-            self._note("the connection broke during a request: %s: %s" % (type(e).__name__, e))
+            self.note("the connection broke during a request: %s: %s" % (type(e).__name__, e))
             raise WorkerError("the hintcolor worker stopped during the request; details are in its log, %s"
                               % self.log_path)
         finally:
+            self._sock = None
             sock.close()
         if not reply.get("ok"):
-            raise WorkerError(self.explain(reply))
+            raise WorkerError(self.explain(reply), reply.get("code"))
         if reply.get("notice"):
             reply["notice"] = self._phrase(NOTICES, reply["notice"], reply)
         return reply, data
@@ -353,7 +428,7 @@ class WorkerClient(object):
             if not self.python:
                 raise WorkerError("no hintcolor worker answers (%s; %s is left from one that stopped): "
                                   "start it again with 'hintcolor serve --state-dir %s'" % (e, STATE_FILE, self.folder))
-            self._note("%s named in %s: starting a new worker" % (e, STATE_FILE))
+            self.note("%s named in %s: starting a new worker" % (e, STATE_FILE))
             return None
         if not reply.get("ok"):
             sock.close()
@@ -376,7 +451,7 @@ class WorkerClient(object):
         if not self._ask_to_exit(sock, port):
             raise WorkerError("%s, and it did not exit when asked: end the worker process (pid %s) and run again"
                               % (other, reply.get("pid")))
-        self._note("%s: it was asked to exit, starting this version's" % other)
+        self.note("%s: it was asked to exit, starting this version's" % other)
 
     def stop(self):
         """Ask the worker named in worker.json to exit, whatever its version, and wait until it has.
@@ -412,7 +487,7 @@ class WorkerClient(object):
             time.sleep(0.1)
         return False
 
-    def _note(self, text):
+    def note(self, text):
         """Append a line to the worker's log (what the client found and did)."""
         try:
             with open(self.log_path, "a") as f:

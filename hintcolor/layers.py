@@ -70,3 +70,20 @@ def place_hint_layer(hints: np.ndarray, offset: tuple[int, int], size: tuple[int
     if x0 < x1 and y0 < y1:
         placed[y0:y1, x0:x1] = hints[y0 - y : y1 - y, x0 - x : x1 - x]
     return placed
+
+
+def unpack_patches(patches: list, data: bytes | memoryview, width: int, height: int) -> np.ndarray:
+    """A ``height``×``width``×4 uint8 layer, transparent black but for ``patches`` ([x, y, w, h]
+    rectangles inside it, whose RGBA u8 rows follow one another in ``data``; see
+    :func:`hintcolor.client.painted_patches`)."""
+    layer = np.zeros((height, width, 4), dtype=np.uint8)
+    start = 0
+    for x, y, w, h in patches:
+        end = start + w * h * 4
+        if end > len(data):
+            raise InputError(f"the hint patches need more than the {len(data)} bytes sent")
+        layer[y : y + h, x : x + w] = np.frombuffer(data[start:end], dtype=np.uint8).reshape(h, w, 4)
+        start = end
+    if start != len(data):
+        raise InputError(f"the hint patches need {start} bytes, not {len(data)}")
+    return layer

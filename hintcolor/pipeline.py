@@ -37,6 +37,8 @@ ENGINES = ("auto", "siggraph17", "propagate")
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MAX_ASPECT = 4
+#: Pixels a preview (:meth:`Colorizer.preview_array`) is computed at, at most: a screen's worth.
+PREVIEW_PIXELS = 2_000_000
 #: The last stage ``colorize_array`` reports to its ``progress`` callback.
 COMPOSING = "Composing the full-resolution result"
 
@@ -228,6 +230,29 @@ class Colorizer:
         _report(progress, 0.5, COMPOSING)
         band_done = None if progress is None else (lambda done, _: progress(0.5 + 0.5 * done, COMPOSING))
         return fullres.compose(full_l, ab, dtype, band_done)
+
+    def preview_array(
+        self, image: np.ndarray, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None,
+        max_pixels: int = PREVIEW_PIXELS, progress: Progress | None = None,
+    ) -> np.ndarray:
+        """A fast, coarse :meth:`colorize_array` (same arguments, same result shape and dtype): the
+        hints are read at full resolution as for the real result (a 1-pixel dot still counts), the
+        photo is colorized at every ``step``-th pixel (at most ``max_pixels``, about what a screen
+        shows) and enlarged back by repeating pixels. For a live preview while hints change."""
+        height, width = image.shape[:2]
+        step = math.ceil(math.sqrt(height * width / max_pixels))
+        if step <= 1:
+            return self.colorize_array(image, hints, hint_image, progress=progress)
+        small = np.ascontiguousarray(image[::step, ::step])
+        inside_x, inside_y = small.shape[1] - 0.51, small.shape[0] - 0.51
+        coarse = [Hint(min(hint.x / step, inside_x), min(hint.y / step, inside_y), hint.color, max(hint.size / step, 1.0))
+                  for hint in self.prepared_hints(image, hints, hint_image)]  # snapped at full resolution
+        snap, self.snap_hints = self.snap_hints, False
+        try:
+            rgb = self.colorize_array(small, coarse, progress=progress)
+        finally:
+            self.snap_hints = snap
+        return rgb.repeat(step, axis=0).repeat(step, axis=1)[:height, :width]
 
     def suggest(
         self, image: ImageLike, x: float, y: float, hints: Sequence[Hint] = (), k: int = 8,

@@ -12,6 +12,7 @@ folder; the protocol is described in :mod:`hintcolor.client`.
 from __future__ import annotations
 
 import concurrent.futures
+import collections
 import contextlib
 import ctypes
 import hmac
@@ -29,10 +30,11 @@ from typing import Callable, TextIO
 import numpy as np
 
 from . import __version__
-from .client import (HOST, LOG_FILE, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
+from .client import (HOST, LOG_FILE, MAX_PATCHES, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
                      read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
 from .errors import HintcolorError, InputError, WeightsError
-from .layers import CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer
+from .layers import (CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer,
+                     unpack_patches)
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 #: Seconds a client may take to send a header (also between two requests on one connection).
@@ -54,6 +56,9 @@ MAX_POINTS = 32
 MAX_SUGGESTIONS = 8
 #: Bytes of a hints file an import_hints request may send.
 MAX_HINTS_FILE = 16 << 20
+#: Photos kept for later requests (``session``), most recent first; the longest name of one.
+KEPT_PHOTOS = 2
+MAX_SESSION = 64
 
 
 class RequestError(Exception):
@@ -80,6 +85,8 @@ class Worker:
         self.idle_timeout = idle_timeout
         self.log_file, self.echo = open_log(os.path.join(folder, LOG_FILE))
         self.colorizers: dict = {}
+        #: Photos kept by ``session`` name: (the photo's description, its pixels), most recent last.
+        self.kept: collections.OrderedDict[str, tuple[dict, bytes]] = collections.OrderedDict()
         #: One thread runs every colorization, one at a time: the model is not shared between threads,
         #: and PyTorch's and malloc's per-thread caches stay in that thread.
         self.compute = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hintcolor-compute")
@@ -265,10 +272,35 @@ class Worker:
         """Queue the request for the compute thread and wait for it, abandoning it if the client goes."""
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header.get("hints")
-        self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', 4)} {photo['format']}, "
-                 f"hint layer: {'yes' if hint else 'none'}, {options}")
+        self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', 4)} {photo['format']}"
+                 f"{' (kept)' if photo.get('kept') else ''}, hint layer: "
+                 f"{'none' if not hint else 'yes (%d patches)' % len(hint['patches']) if 'patches' in hint else 'yes'}, {options}")
         progress(0.02, "Received the pixels")
-        return self._in_compute_thread(self._compute, photo, hint, payload, options, progress)
+        return self._in_compute_thread(self._compute, header, payload, options, progress)
+
+    def _layers(self, header: dict, payload: bytearray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """A colorize or suggest request's photo (from the payload, or kept from an earlier request of
+        its ``session``) and hint layer, decoded (see received_layers); keeps the photo if asked."""
+        photo, session = header["photo"], header.get("session")
+        description = {key: photo.get(key, 4 if key == "channels" else None) for key in ("width", "height", "format", "channels")}
+        if photo.get("kept"):
+            with self.state_lock:
+                kept = self.kept.get(session)
+                if kept is not None:
+                    self.kept.move_to_end(session)
+            if kept is None or kept[0] != description:
+                raise RequestError("session", f"no photo kept as {session!r:.70} with this size and format")
+            photo_data, hint_data = kept[1], memoryview(payload)
+        else:
+            size = layer_bytes(photo["width"], photo["height"], photo["format"], photo.get("channels", 4))
+            photo_data, hint_data = memoryview(payload)[:size], memoryview(payload)[size:]
+            if session is not None:
+                with self.state_lock:
+                    self.kept[session] = (description, bytes(photo_data))
+                    self.kept.move_to_end(session)
+                    while len(self.kept) > KEPT_PHOTOS:
+                        self.kept.popitem(last=False)
+        return received_layers(photo, header.get("hints"), photo_data, hint_data)
 
     def _queued(self, compute: Callable, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
         """``compute(header, payload, progress)`` in the compute thread (see _in_compute_thread)."""
@@ -296,18 +328,19 @@ class Worker:
             with self.state_lock:
                 self.queued -= 1
 
-    def _compute(self, photo: dict, hint: dict | None, payload: bytearray, options: dict,
-                 progress: Progress) -> tuple[dict, bytes]:
+    def _compute(self, header: dict, payload: bytearray, options: dict, progress: Progress) -> tuple[dict, bytes]:
         """Colorize (in the compute thread: all large arrays are made and freed in this one thread)."""
         start = time.perf_counter()
+        photo = header["photo"]
         width, height, fmt = photo["width"], photo["height"], photo["format"]
-        pixels, alpha, hint_layer = received_layers(photo, hint, payload)
+        pixels, alpha, hint_layer = self._layers(header, payload)
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
         colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
         if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
             raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
                                "the propagation engine needs at least one color hint")
-        rgb = colorizer.colorize_array(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
+        compute = colorizer.preview_array if options["preview"] else colorizer.colorize_array
+        rgb = compute(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
         data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
         del rgb, pixels, alpha, hint_layer
         release_memory()
@@ -323,8 +356,7 @@ class Worker:
         points, k = suggest_points(header.get("points")), header.get("k", MAX_SUGGESTIONS)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SUGGESTIONS:
             raise RequestError("request", f"k {k!r:.20} is not from 1 to {MAX_SUGGESTIONS}")
-        photo = header["photo"]
-        pixels, _, hint_layer = received_layers(photo, header.get("hints"), payload)
+        pixels, _, hint_layer = self._layers(header, payload)
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
         if colorizer.net is None:
             raise RequestError("suggest_weights", "color suggestions need the network's weights")
@@ -345,8 +377,7 @@ class Worker:
 
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header["hints"]
-        raw = decode_layer(payload, hint["width"], hint["height"], "u8")
-        layer = place_hint_layer(raw, (hint["x"], hint["y"]), (photo["width"], photo["height"]))
+        layer = place_hint_layer(hint_pixels(hint, payload), (hint["x"], hint["y"]), (photo["width"], photo["height"]))
         colorizer = self._colorizer("cpu", "propagate", "auto", progress)  # only the working grid matters
         colorizer.work_size = options["work_size"]
         document = export_hints(layer, colorizer)
@@ -447,19 +478,38 @@ def payload_size(header: dict) -> int:
             raise RequestError("request", f"file_size {size!r:.20} is not from 0 to {MAX_HINTS_FILE}", close=True)
         return size
     if op == "export_hints":
-        hints = _layer_header(header.get("hints"), "hint layer", offset=True)
-        return layer_bytes(hints["width"], hints["height"], "u8")
+        return hint_bytes(header.get("hints"))
     if photo.get("format") not in FORMATS:
         raise RequestError("request", f"photo format {photo.get('format')!r:.20} is not one of {sorted(FORMATS)}", close=True)
     channels = photo.get("channels", 4)
     if isinstance(channels, bool) or not isinstance(channels, int) or channels not in CHANNELS:
         raise RequestError("request", f"photo channels {channels!r:.20} are not one of {CHANNELS}", close=True)
-    size = layer_bytes(photo["width"], photo["height"], photo["format"], channels)
-    hints = header.get("hints")
-    if hints is not None:
-        hints = _layer_header(hints, "hint layer", offset=True)
-        size += layer_bytes(hints["width"], hints["height"], "u8")
+    session = header.get("session")
+    if session is not None and (not isinstance(session, str) or len(session) > MAX_SESSION):
+        raise RequestError("request", f"session {session!r:.20} is not a name of at most {MAX_SESSION} characters", close=True)
+    if photo.get("kept") not in (None, False, True) or (photo.get("kept") and session is None):
+        raise RequestError("request", "a kept photo needs its session name", close=True)
+    size = 0 if photo.get("kept") else layer_bytes(photo["width"], photo["height"], photo["format"], channels)
+    if header.get("hints") is not None:
+        size += hint_bytes(header["hints"])
     return size
+
+
+def hint_bytes(hints: object) -> int:
+    """Bytes of a hint layer's payload: the whole RGBA u8 layer, or only its ``patches``, checked to
+    be at most MAX_PATCHES rectangles inside the layer (RequestError with close otherwise)."""
+    hints = _layer_header(hints, "hint layer", offset=True)
+    if "patches" not in hints:
+        return layer_bytes(hints["width"], hints["height"], "u8")
+    patches = hints["patches"]
+    if not isinstance(patches, list) or len(patches) > MAX_PATCHES or not all(
+            isinstance(patch, list) and len(patch) == 4 and all(type(v) is int for v in patch) for patch in patches):
+        raise RequestError("request", f"patches must be a list of at most {MAX_PATCHES} [x, y, w, h] whole numbers",
+                           close=True)
+    for x, y, w, h in patches:
+        if not (0 <= x and 0 <= y and 0 < w and 0 < h and x + w <= hints["width"] and y + h <= hints["height"]):
+            raise RequestError("request", f"the patch {[x, y, w, h]} is not inside the hint layer", close=True)
+    return sum(w * h * 4 for _, _, w, h in patches)
 
 
 def _layer_header(layer: object, name: str, offset: bool = False) -> dict:
@@ -501,16 +551,22 @@ def dot_centres(layer: np.ndarray | None) -> list[tuple[float, float]]:
     return [(float(x) + 0.5, float(y) + 0.5) for y, x in centres]
 
 
-def received_layers(photo: dict, hint: dict | None, payload: bytearray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def received_layers(photo: dict, hint: dict | None, photo_data: bytes | memoryview,
+                    hint_data: bytes | memoryview) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """A request's photo (color: H×W gray or H×W×3; alpha: H×W or None) and its hint layer placed on
-    it (or None), decoded from the payload without copies."""
+    it (or None), decoded from their bytes (the photo without a copy)."""
     width, height, fmt, channels = photo["width"], photo["height"], photo["format"], photo.get("channels", 4)
-    photo_size = layer_bytes(width, height, fmt, channels)
-    color, alpha = split_layer(decode_layer(memoryview(payload)[:photo_size], width, height, fmt, channels))
+    color, alpha = split_layer(decode_layer(photo_data, width, height, fmt, channels))
     if not hint:
         return color, alpha, None
-    raw = decode_layer(memoryview(payload)[photo_size:], hint["width"], hint["height"], "u8")
-    return color, alpha, place_hint_layer(raw, (hint["x"], hint["y"]), (width, height))
+    return color, alpha, place_hint_layer(hint_pixels(hint, hint_data), (hint["x"], hint["y"]), (width, height))
+
+
+def hint_pixels(hint: dict, data: bytes | memoryview) -> np.ndarray:
+    """The hint layer (h×w×4 uint8) of a request: its bytes, or rebuilt from its ``patches``."""
+    if "patches" in hint:
+        return unpack_patches(hint["patches"], data, hint["width"], hint["height"])
+    return decode_layer(data, hint["width"], hint["height"], "u8")
 
 
 def colorize_options(options: object) -> dict:
@@ -520,6 +576,7 @@ def colorize_options(options: object) -> dict:
     options = dict(options) if isinstance(options, dict) else {}
     device, engine, work_size = options.get("device", "auto"), options.get("engine", "auto"), options.get("work_size", 256)
     precision, snap = options.get("precision", "auto"), options.get("snap_hints", True)
+    preview = options.get("preview", False)
     if not isinstance(device, str):
         raise RequestError("request", f"device {device!r:.20} is not a name")
     if engine not in ENGINES:
@@ -528,9 +585,10 @@ def colorize_options(options: object) -> dict:
         raise RequestError("request", f"precision {precision!r:.20} is not one of {', '.join(PRECISIONS)}")
     if isinstance(work_size, bool) or not isinstance(work_size, int) or not 8 <= work_size <= MAX_WORK_SIZE:
         raise RequestError("request", f"working size {work_size!r:.20} is not from 8 to {MAX_WORK_SIZE}")
-    if not isinstance(snap, bool):
-        raise RequestError("request", f"snap_hints {snap!r:.20} is not true or false")
-    return {"device": device, "engine": engine, "precision": precision, "work_size": work_size, "snap_hints": snap}
+    if not isinstance(snap, bool) or not isinstance(preview, bool):
+        raise RequestError("request", f"snap_hints {snap!r:.20} / preview {preview!r:.20} is not true or false")
+    return {"device": device, "engine": engine, "precision": precision, "work_size": work_size, "snap_hints": snap,
+            "preview": preview}
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

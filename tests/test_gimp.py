@@ -240,8 +240,9 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
 
 
 def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
-    """The plug-in moves only the channels a photo has (Y' of a grayscale image, R'G'B' without alpha);
-    its result layer holds exactly what the worker gives for the same photo sent as full RGBA."""
+    """The plug-in moves only the channels a photo has (Y' of a grayscale image, R'G'B' without alpha)
+    and only the painted patches of the hint layer; its result layer holds exactly what the worker
+    gives for the same photo sent as full RGBA with the whole hint layer."""
     Image.open(photo_path("kodim05.png")).resize((384, 256)).save(gimp.host / "color.png")
     Image.open(photo_path("kodim05.png")).convert("L").resize((384, 256)).save(gimp.host / "gray_small.png")
     out, _ = gimp('''
@@ -262,6 +263,8 @@ def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
         run("plug-in-hintcolor-add-hint-layer", rgb, [rgb.get_layers()[0]])
         photo, hint = rgb.get_layer_by_name("Background"), rgb.get_layer_by_name("Color Hints")
         paint(hint, 200, 100, 5, [40, 90, 230, 255])
+        paint(hint, 0, 0, 1, [250, 30, 30, 1])  # single faint pixels in two corners: only painted patches
+        paint(hint, 383, 255, 1, [30, 250, 30, 1])  # move, and these must be among them
         case("rgb_gray", rgb, photo, hint)  # gray pixels in an RGB layer without alpha: R'G'B' moves
         color = load("color.png")
         photo = color.get_layers()[0]
@@ -367,3 +370,24 @@ def test_add_hint_layer_shows_and_selects_a_hidden_hint_layer(gimp):
     ''')
     assert out["status"] == "success"
     assert out["layers"] == ["Color Hints", "Background"] and out["visible"] and out["selected"]
+
+
+def test_a_one_pixel_dot_anywhere_changes_the_thumbnail_the_live_panel_watches(gimp):
+    """The live panel notices changes by GIMP's 512-pixel thumbnail of the hint layer
+    (hintcolor_live.THUMBNAIL): on a 12 MP layer, a single opaque pixel anywhere changes it."""
+    out, _ = gimp('''
+        image = Gimp.Image.new(4000, 3000, Gimp.ImageBaseType.RGB)
+        hint = Gimp.Layer.new(image, "Color Hints", 4000, 3000, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+        image.insert_layer(hint, None, 0)
+        hint.fill(Gimp.FillType.TRANSPARENT)
+        def thumbnail():
+            return bytes(hint.get_thumbnail_data(512, 512)[0].get_data())
+        seen, before = [], thumbnail()
+        for x, y in [(0, 0), (3999, 2999), (3999, 0), (1234, 2345), (7, 1500), (2000, 2999)]:
+            paint(hint, x, y, 1, [20, 200, 30, 255])
+            after = thumbnail()
+            seen.append(after != before)
+            before = after
+        out["seen"] = seen
+    ''')
+    assert out["seen"] == [True] * 6

@@ -180,3 +180,27 @@ def test_unreadable_file_is_a_clear_error(colorizer, tmp_path):
         colorizer.colorize(path)
     with pytest.raises(InputError, match="does not exist"):
         colorizer.colorize(tmp_path / "missing.png")
+
+
+def test_preview_is_the_result_at_fewer_pixels_with_the_same_hints(colorizer, echo_weights_file):
+    """A live preview: the photo's size and dtype, its lightness at the pixels it computes, and a
+    single painted pixel (found at full resolution) still pulls the color where it is."""
+    photo = np.asarray(gray_photo().resize((384, 256)))
+    every_third = 384 * 256 // 9 + 1  # pixels for a step of 3
+    colorizer.work_size = 64
+    full = colorizer.colorize_array(photo)
+    preview = colorizer.preview_array(photo, max_pixels=every_third)
+    assert preview.shape == full.shape and preview.dtype == full.dtype == np.uint8
+    assert np.array_equal(preview[2::3, 2::3], preview[::3, ::3][:85])  # 3×3 blocks of one computed pixel
+    lightness = skcolor.rgb2lab(preview[::3, ::3] / 255.0)[..., 0]  # the photo's own L* where it computed
+    assert np.abs(lightness - skcolor.rgb2lab(np.repeat(photo[::3, ::3, None], 3, 2) / 255.0)[..., 0]).mean() < 1
+
+    echo = Colorizer(echo_weights_file, "cpu", work_size=64)
+    layer = np.zeros((256, 384, 4), np.uint8)
+    layer[57, 101] = (40, 90, 230, 255)
+    hinted, plain = echo.preview_array(photo, hint_image=layer, max_pixels=every_third), echo.preview_array(photo, max_pixels=every_third)
+    near = (slice(54, 61), slice(98, 105))
+    ab_hinted, ab_plain = (skcolor.rgb2lab(x[near] / 255.0)[..., 1:].mean((0, 1)) for x in (hinted, plain))
+    target = skcolor.rgb2lab(np.array([[[40, 90, 230]]]) / 255.0)[0, 0, 1:]
+    assert np.linalg.norm(ab_hinted - target) < np.linalg.norm(ab_plain - target) - 10
+    assert echo.snap_hints  # restored after the coarse pass

@@ -21,9 +21,10 @@ import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor_layers import failure  # noqa: E402
-from hintcolor_worker import connect, read_pixels  # noqa: E402
+from hintcolor_worker import connect, hint_layer_request, read_pixels  # noqa: E402
 
 COLORIZE = "plug-in-hintcolor-colorize"
+LIVE = "plug-in-hintcolor-live"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
 NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 U8 = (Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
@@ -59,8 +60,8 @@ def colorize_with_worker(photo, hint_layer, options):
     progress(0.0, "Reading the photo")
     payload = [read_pixels(photo, babl)]
     if hint_layer is not None:
-        header["hints"] = hints.hint_layer_header(photo, hint_layer)
-        payload.append(read_pixels(hint_layer, "R'G'B'A u8"))
+        header["hints"], patches = hint_layer_request(photo, hint_layer)
+        payload.extend(patches)
     progress(0.1, "Sending the photo to hintcolor")
     reply, data = worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
     return reply, data, ("R'G'B'A" if requests.result_has_alpha(reply) else "R'G'B'") + babl[babl.index(" "):]
@@ -153,6 +154,34 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
 
 
+def run_live(procedure, run_mode, image, drawables, config, data):
+    """The live panel for the selected photo and its hint layer (added first if it has none)."""
+    Gegl.init(None)
+    if run_mode != Gimp.RunMode.INTERACTIVE:
+        return failure(procedure, Gimp.PDBStatusType.CALLING_ERROR,
+                       "Colorize with Hints - Live is a window: run it from the menu (scripts: plug-in-hintcolor-colorize)")
+    try:
+        photo, hint_layer = layers.targets(image, drawables)
+    except layers.UserError as e:
+        return failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
+    hint_layer = hint_layer or layers.hint_layer_of(image, photo)
+    if hint_layer is None:
+        image.undo_group_start()
+        try:
+            hint_layer = add_hint_layer(image, photo)
+            image.set_selected_layers([hint_layer])
+        finally:
+            image.undo_group_end()
+        Gimp.displays_flush()
+    import hintcolor_live
+
+    options = {"engine": "auto", "device": "auto", "work_size": 256, "precision": "auto", "snap_hints": True}
+    outcome = hintcolor_live.LivePanel(image, photo, hint_layer, options, photo_format, write_result).run()
+    # only an applied result is a success: GIMP then keeps the run's settings on the image, which may be gone
+    status = Gimp.PDBStatusType.SUCCESS if outcome == "applied" else Gimp.PDBStatusType.CANCEL
+    return procedure.new_return_values(status, GLib.Error())
+
+
 def run_add_hint_layer(procedure, run_mode, image, drawables, config, data):
     """Select the photo's hint layer (made visible if hidden), or add one above the photo."""
     try:
@@ -229,6 +258,20 @@ def create_colorize(plugin, name):
     return procedure
 
 
+def create_live(plugin, name):
+    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_live, None)
+    procedure.set_image_types("RGB*, GRAY*")
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES)
+    procedure.set_menu_label("Colorize with Hints - _Live...")
+    procedure.set_documentation(
+        "Colorize a photo while you paint color hints",
+        "Opens a window bound to the selected photo and its hint layer (added if missing): each change of "
+        "the hint layer recolors the photo at once (a preview, then full quality when you pause), with "
+        "suggested colors for the last dot. Apply keeps the result as one undo step; Close without "
+        "applying leaves the image as it was.", name)
+    return procedure
+
+
 def create_add_hint_layer(plugin, name):
     procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_add_hint_layer, None)
     procedure.set_image_types("*")
@@ -244,13 +287,13 @@ def create_add_hint_layer(plugin, name):
 
 class HintColor(Gimp.PlugIn):
     def do_query_procedures(self):
-        return [ADD_HINT_LAYER, COLORIZE, hints.SUGGEST, hints.EXPORT, hints.IMPORT]
+        return [ADD_HINT_LAYER, COLORIZE, LIVE, hints.SUGGEST, hints.EXPORT, hints.IMPORT]
 
     def do_set_i18n(self, name):
         return False
 
     def do_create_procedure(self, name):
-        creators = {ADD_HINT_LAYER: create_add_hint_layer, COLORIZE: create_colorize}
+        creators = {ADD_HINT_LAYER: create_add_hint_layer, COLORIZE: create_colorize, LIVE: create_live}
         procedure = creators.get(name, hints.create)(self, name)
         procedure.add_menu_path("<Image>/Filters/Colors")
         procedure.set_attribution("hintcolor", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026")

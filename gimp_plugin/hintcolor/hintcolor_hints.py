@@ -17,7 +17,7 @@ from gi.repository import GLib, GObject, Gegl, Gimp
 import hintcolor_client as client
 import hintcolor_layers as layers
 import hintcolor_requests as requests
-from hintcolor_worker import connect, read_pixels
+from hintcolor_worker import connect, hint_layer_request, read_pixels
 
 SUGGEST = "plug-in-hintcolor-suggest"
 EXPORT = "plug-in-hintcolor-export-hints"
@@ -28,12 +28,6 @@ def photo_and_hint_layer(image, drawables):
     """(photo, its hint layer or None) for the selected layers; UserError as for Colorize."""
     photo, selected_hint = layers.targets(image, drawables)
     return photo, selected_hint or layers.hint_layer_of(image, photo)
-
-
-def hint_layer_header(photo, hint_layer):
-    """The worker's description of a hint layer: its size and offset from the photo."""
-    return requests.hint_layer_header(photo.get_offsets()[1:], hint_layer.get_offsets()[1:],
-                                      (hint_layer.get_width(), hint_layer.get_height()))
 
 
 def sample_points(image, photo):
@@ -85,8 +79,8 @@ def run_suggest(procedure, run_mode, image, drawables, config, data):
     Gimp.progress_init("Suggesting hint colors")
     payload = [read_pixels(photo, "R'G'B'A u8")]
     if hint_layer is not None:
-        header["hints"] = hint_layer_header(photo, hint_layer)
-        payload.append(read_pixels(hint_layer, "R'G'B'A u8"))
+        header["hints"], patches = hint_layer_request(photo, hint_layer)
+        payload.extend(patches)
     try:
         reply, _ = ask(header, payload)
     except client.WorkerError as e:
@@ -129,9 +123,10 @@ def run_export(procedure, run_mode, image, drawables, config, data):
     if path is None:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     Gimp.progress_init("Exporting hints")
-    header = requests.export_header((photo.get_width(), photo.get_height()), hint_layer_header(photo, hint_layer))
+    hints, patches = hint_layer_request(photo, hint_layer)
+    header = requests.export_header((photo.get_width(), photo.get_height()), hints)
     try:
-        reply, document = ask(header, read_pixels(hint_layer, "R'G'B'A u8"))
+        reply, document = ask(header, patches)
         requests.nothing_to_export(reply, hint_layer.get_name())
         requests.write_atomically(path, document)
     except client.WorkerError as e:
