@@ -20,7 +20,7 @@ import hintcolor_client as client  # noqa: E402
 import hintcolor_links as links  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor2_hints import AUTHOR, COPYRIGHT, DATE  # noqa: E402
-from hintcolor2_layers import (Layers, as_rgba, link, progress, read_pixels, selected_layer,  # noqa: E402
+from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,  # noqa: E402
                                write_pixels)
 
 COLORIZE = "plug-in-hintcolor-colorize"
@@ -59,9 +59,8 @@ def colorize_with_worker(image, photo, hint_layer, options):
     progress(0.0, "Reading the photo")
     payload = [read_pixels(photo)]
     if hint_layer is not None:
-        header["hints"] = requests.hint_layer_header(photo.offsets, hint_layer.offsets,
-                                                     (hint_layer.width, hint_layer.height))
-        payload.append(as_rgba(read_pixels(hint_layer), hint_layer.bpp))
+        header["hints"], patches = hint_layer_request(photo, hint_layer)
+        payload.extend(patches)
     progress(0.1, "Sending the photo to hintcolor")
     return worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
 

@@ -11,7 +11,8 @@ import hintcolor_links as links
 import hintcolor_requests as requests
 from gimpfu import (GRAY, LAYER_MODE_NORMAL, PF_DIRNAME, PF_FILENAME, PF_SPINNER, PF_STRING, PF_TOGGLE, RGB,
                     RGBA_IMAGE, gimp, pdb, register)
-from hintcolor2_layers import Layers, as_rgba, link, progress, read_pixels, selected_layer, write_pixels
+from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,
+                               write_pixels)
 
 SUGGEST = "plug-in-hintcolor-suggest"
 EXPORT = "plug-in-hintcolor-export-hints"
@@ -24,10 +25,6 @@ def photo_and_hint_layer(image, drawable):
     layers = Layers(image)
     photo, selected_hint = links.targets(layers.records, [layers.record(selected_layer(image, drawable))])
     return layers, layers.pick(photo), layers.pick(selected_hint or links.hint_layer_of(layers.records, photo))
-
-
-def hint_layer_header(photo, hint_layer):
-    return requests.hint_layer_header(photo.offsets, hint_layer.offsets, (hint_layer.width, hint_layer.height))
 
 
 def ask(header, payload, title):
@@ -58,8 +55,8 @@ def suggest(image, drawable, count, snap_hints):
                                          bool(snap_hints))
         payload = [read_pixels(photo)]
         if hint_layer is not None:
-            header["hints"] = hint_layer_header(photo, hint_layer)
-            payload.append(as_rgba(read_pixels(hint_layer), hint_layer.bpp))
+            header["hints"], patches = hint_layer_request(photo, hint_layer)
+            payload.extend(patches)
         reply, _ = ask(header, payload, "Suggesting hint colors")
     except (links.UserError, client.WorkerError) as e:
         pdb.gimp_message(requests.sentence(str(e)))
@@ -77,8 +74,8 @@ def export_hints(image, drawable, folder, filename):
         if hint_layer is None:
             raise links.UserError("The photo has no hint layer: add one (Filters > Colors > Add Color Hint Layer) "
                                   "and paint dots on it first.")
-        header = requests.export_header((photo.width, photo.height), hint_layer_header(photo, hint_layer))
-        reply, document = ask(header, as_rgba(read_pixels(hint_layer), hint_layer.bpp), "Exporting hints")
+        hints, patches = hint_layer_request(photo, hint_layer)
+        reply, document = ask(requests.export_header((photo.width, photo.height), hints), patches, "Exporting hints")
         requests.nothing_to_export(reply, hint_layer.name)
         requests.write_atomically(path, document)
     except (links.UserError, client.WorkerError) as e:

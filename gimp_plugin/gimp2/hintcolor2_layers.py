@@ -5,6 +5,7 @@ they pick; reads and writes 8-bit pixel regions (gimpfu plug-ins get 8-bit pixel
 image's precision).
 """
 import hintcolor_links as links
+import hintcolor_requests as requests
 from gimpfu import PARASITE_PERSISTENT, PARASITE_UNDOABLE, gimp, pdb
 
 
@@ -63,6 +64,13 @@ def as_rgba(data, bpp):
         rgba[channel::4] = data[source::bpp]
     rgba[3::4] = data[bpp - 1::bpp] if bpp == 2 else b"\xff" * count
     return bytes(rgba)
+
+
+def hint_layer_request(photo, hint_layer):
+    """(the worker's description of the hint layer, the payload: its painted patches), see
+    hintcolor_requests.hint_layer_request."""
+    return requests.hint_layer_request(photo.offsets, hint_layer.offsets, (hint_layer.width, hint_layer.height),
+                                       as_rgba(read_pixels(hint_layer), hint_layer.bpp))
 
 
 def write_pixels(layer, data):

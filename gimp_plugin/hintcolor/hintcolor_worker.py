@@ -1,8 +1,8 @@
 """The plug-in's side of the worker: a client for it (hintcolor_requests.connect), layer pixels to send."""
 from gi.repository import Gegl
 
-import hintcolor_client as client
-from hintcolor_requests import connect, hint_layer_header  # noqa: F401
+import hintcolor_requests as requests
+from hintcolor_requests import connect  # noqa: F401
 
 
 def read_pixels(drawable, fmt):
@@ -11,15 +11,9 @@ def read_pixels(drawable, fmt):
 
 
 def hint_layer_request(photo, hint_layer, data=None):
-    """(the worker's description of the hint layer: size, offset from the photo, painted patches;
-    the payload: the patches' pixels). The layer is read whole in its own format (the fast read;
-    ``data``: read already), and only its painted parts are sent (hintcolor_client.painted_patches:
-    exact, even 1-pixel dots)."""
-    width, height = hint_layer.get_width(), hint_layer.get_height()
-    header = hint_layer_header(photo.get_offsets()[1:], hint_layer.get_offsets()[1:], (width, height))
+    """(the worker's description of the hint layer, the payload: its painted patches), see
+    hintcolor_requests.hint_layer_request. The layer is read whole in R'G'B'A u8 (GEGL's fast read;
+    ``data``: read already)."""
     data = data if data is not None else read_pixels(hint_layer, "R'G'B'A u8")
-    patches, chunks = client.painted_patches(data, width, height)
-    if len(patches) > client.MAX_PATCHES:
-        return header, [data]
-    header["patches"] = patches
-    return header, chunks
+    return requests.hint_layer_request(photo.get_offsets()[1:], hint_layer.get_offsets()[1:],
+                                       (hint_layer.get_width(), hint_layer.get_height()), data)

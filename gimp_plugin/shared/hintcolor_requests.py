@@ -49,11 +49,20 @@ def photo_channels(gray, alpha):
     return (1 if gray else 3) + (1 if alpha else 0)
 
 
-def hint_layer_header(photo_offsets, hint_offsets, hint_size):
-    """The worker's description of a hint layer: its size and its offset from the photo (canvas
-    offsets of both layers, as GIMP gives them)."""
-    return {"width": hint_size[0], "height": hint_size[1],
-            "x": hint_offsets[0] - photo_offsets[0], "y": hint_offsets[1] - photo_offsets[1]}
+def hint_layer_request(photo_offsets, hint_offsets, hint_size, data):
+    """(the worker's description of a hint layer: its size, its offset from the photo (canvas
+    offsets of both layers, as GIMP gives them) and its painted patches; the payload: the patches'
+    pixels). ``data``: the layer's RGBA u8 bytes. Only the painted parts are sent
+    (hintcolor_client.painted_patches: exact, even 1-pixel dots), the whole layer only when it is
+    painted in more places than a request may list."""
+    width, height = hint_size
+    header = {"width": width, "height": height,
+              "x": hint_offsets[0] - photo_offsets[0], "y": hint_offsets[1] - photo_offsets[1]}
+    patches, chunks = client.painted_patches(data, width, height)
+    if len(patches) > client.MAX_PATCHES:
+        return header, [data]
+    header["patches"] = patches
+    return header, chunks
 
 
 def colorize_header(photo_size, fmt, channels, hints, options):
