@@ -57,6 +57,7 @@ class LivePanel(object):
         self.photo_signature = None
         self.photo_sent = False
         self.last_read = None  # (size and offsets, pixels, patches) of the hint layer as last read
+        self.hints_read = None  # (version, header, payload) of the hint layer for the requests of a version
         self.point = (photo.get_width() / 2.0, photo.get_height() / 2.0)  # the last dot (photo pixels); first the centre
         self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
         self.live_layer = None
@@ -217,10 +218,13 @@ class LivePanel(object):
         self.photo_sent = True
         hint_layer = self.hint_layer if self.hint_layer.is_valid() and self.hint_layer.get_visible() else None
         if hint_layer is not None:
-            data = read_pixels(hint_layer, "R'G'B'A u8")
-            header["hints"], patches = hint_layer_request(self.photo, hint_layer, data)
+            if self.hints_read is None or self.hints_read[0] != self.schedule.version:  # read once per change
+                data = read_pixels(hint_layer, "R'G'B'A u8")
+                hints, patches = hint_layer_request(self.photo, hint_layer, data)
+                self._note_new_dot(hints, data)
+                self.hints_read = (self.schedule.version, hints, patches)
+            _, header["hints"], patches = self.hints_read
             payload.extend(patches)
-            self._note_new_dot(header["hints"], data)
         if kind == SUGGEST:
             header.update(points=[list(self.point)], k=SUGGESTIONS)
         return header, payload, hint_layer
