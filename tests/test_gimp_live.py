@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from skimage import color as skcolor
 
-from gimp.harness import GIMPS, start_worker
+from gimp.harness import GIMPS, worker_for
 from gimp.live import (MAKE_XCF, PANEL, astronaut, open_panel, pencil_dot, pick_suggestion, preview_timings, shown,
                        suggestions)
 from gimp.window import GimpWindow, wait_for
@@ -53,20 +53,13 @@ def live(request, suggest_weights_file):
     subprocess.run(env.console_command(WORK), input=MAKE_XCF % {"work": WORK}, text=True, capture_output=True,
                    timeout=300)
     assert (host / "photo.xcf").is_file()
-    log = open(host / "worker.log", "w")
-    worker = start_worker(host, suggest_weights_file, log)
-    wait_for(lambda: (host / "state" / "worker.json").exists() or worker.poll() is not None, 60, "the worker")
     gimp = GimpWindow(env, WORK)
-    try:
-        gimp.start(f"{WORK}/photo.xcf")
-        gimp.worker = worker
-        yield gimp
-    finally:
-        gimp.stop()
-        if worker.poll() is None:
-            worker.terminate()
-            worker.wait(10)
-        log.close()
+    with worker_for(gimp, host, suggest_weights_file):
+        try:
+            gimp.start(f"{WORK}/photo.xcf")
+            yield gimp
+        finally:
+            gimp.stop()
 
 
 def inspect(gimp) -> dict:

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from conftest import photo_path
-from gimp.harness import GIMPS, start_worker
+from gimp.harness import GIMPS, worker_for
 from gimp.window import GimpWindow, wait_for
 
 WORK = "/tmp/hintcolor-window"
@@ -80,21 +80,15 @@ def window(request, tmp_path_factory):
     assert (host / "big.xcf").is_file()
     worker_env = {k: v for k, v in os.environ.items() if k != "HINTCOLOR_WEIGHTS"}
     worker_env["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("no-weights"))
-    log = open(host / "worker.log", "w")
-    worker = start_worker(host, None, log, worker_env)
-    wait_for(lambda: (host / "state" / "worker.json").exists() or worker.poll() is not None, 60, "the worker")
     gimp = GimpWindow(env, WORK)
-    try:
-        gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf")
-        wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 60, "photo.xcf opened (the last image shown)")
-        gimp.worker, gimp.params = worker, params
-        yield gimp
-    finally:
-        gimp.stop()
-        if worker.poll() is None:
-            worker.terminate()
-            worker.wait(10)
-        log.close()
+    with worker_for(gimp, host, None, worker_env):
+        try:
+            gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf")
+            wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 60, "photo.xcf opened (the last image shown)")
+            gimp.params = params
+            yield gimp
+        finally:
+            gimp.stop()
 
 
 def runs(gimp) -> list[str]:

@@ -116,11 +116,12 @@ def serve(host: Path, weights: Path | None, log, env: dict | None = None, timeou
 
 
 @contextlib.contextmanager
-def worker_for(run, host: Path, weights: Path | None):
-    """A worker (:func:`serve`, logging to ``host/worker.log``) for the duration, as ``run.worker`` (a
-    test may replace it; that one is stopped at the end), with ``run.host``; yields ``run``."""
+def worker_for(run, host: Path, weights: Path | None, env: dict | None = None):
+    """A worker (:func:`serve`, logging to ``host/worker.log``; ``env``: its environment) for the
+    duration, as ``run.worker`` (a test may replace it; that one is stopped at the end), with
+    ``run.host``; yields ``run``."""
     with open(host / "worker.log", "w") as log:
-        run.host, run.worker = host, serve(host, weights, log)
+        run.host, run.worker = host, serve(host, weights, log, env)
         try:
             yield run
         finally:
