@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,38 +26,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_gimp import _weights  # noqa: E402
-from gimp.harness import GIMPS, start_worker  # noqa: E402
-from gimp.live import MAKE_XCF, astronaut, first_after, open_panel, pencil_dot, shown  # noqa: E402
-from gimp.window import GimpWindow, wait_for  # noqa: E402
+from gimp.harness import GIMPS  # noqa: E402
+from gimp.live import first_after, live_gimp, open_panel, pencil_dot  # noqa: E402
 
 GIMP = GIMPS[0]
 WORK = "/tmp/hintcolor-bench-live"
 
 
 def measure(megapixels: float, strokes: int, weights: Path) -> dict[str, list[float]]:
-    host = GIMP.prepare(WORK)
     side = round((megapixels * 1e6 / (4 / 3)) ** 0.5)
-    astronaut((round(side * 4 / 3), side)).save(host / "photo.png", compress_level=1)
-    subprocess.run(GIMP.console_command(WORK), input=MAKE_XCF % {"work": WORK}, text=True, capture_output=True,
-                   timeout=600, check=True)
-    log = open(host / "worker.log", "w")
-    worker = start_worker(host, weights, log)
-    gimp = GimpWindow(GIMP, WORK)
-    try:
-        wait_for(lambda: (host / "state" / "worker.json").exists(), 60, "the worker")
-        gimp.start(f"{WORK}/photo.xcf")
+    with live_gimp(GIMP, WORK, weights, (round(side * 4 / 3), side)) as gimp:
         open_panel(gimp)
         times: dict[str, list[float]] = {"preview": [], "full": []}
         for index in range(strokes):
             stroke = pencil_dot(gimp, 640 + 40 * (index % 4), 360 + 50 * (index // 4))
             for kind in times:
-                times[kind].append(first_after(host, kind, stroke))
+                times[kind].append(first_after(gimp.host, kind, stroke))
         return times
-    finally:
-        gimp.stop()
-        worker.terminate()
-        worker.wait(10)
-        log.close()
 
 
 def main() -> None:

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from skimage import color as skcolor
 
-from gimp.harness import GIMPS, worker_for
-from gimp.live import (MAKE_XCF, PANEL, astronaut, open_panel, pencil_dot, pick_suggestion, preview_timings, shown,
+from gimp.harness import GIMPS
+from gimp.live import (PANEL, live_gimp, open_panel, pencil_dot, pick_suggestion, preview_timings, shown,
                        suggestions)
-from gimp.window import GimpWindow, wait_for
+from gimp.window import wait_for
 from test_gimp_window import messages, plugin_process as live_plugin
 
 WORK = "/tmp/hintcolor-live"
@@ -46,20 +46,9 @@ with open("%(work)s/state.json", "w") as f:
 
 @pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
 def live(request, suggest_weights_file):
-    env = request.param
-    env.require()
-    host = env.prepare(WORK)
-    astronaut().save(host / "photo.png")
-    subprocess.run(env.console_command(WORK), input=MAKE_XCF % {"work": WORK}, text=True, capture_output=True,
-                   timeout=300)
-    assert (host / "photo.xcf").is_file()
-    gimp = GimpWindow(env, WORK)
-    with worker_for(gimp, host, suggest_weights_file):
-        try:
-            gimp.start(f"{WORK}/photo.xcf")
-            yield gimp
-        finally:
-            gimp.stop()
+    request.param.require()
+    with live_gimp(request.param, WORK, suggest_weights_file) as gimp:
+        yield gimp
 
 
 def inspect(gimp) -> dict:

@@ -7,15 +7,19 @@ waited for here.
 """
 from __future__ import annotations
 
+import contextlib
 import re
+import subprocess
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import skimage.color
 import skimage.data
 from PIL import Image
 
+from .harness import GimpEnv, worker_for
 from .window import GimpWindow, wait_for
 
 PANEL = "^Colorize with Hints - Live$"
@@ -30,6 +34,23 @@ def astronaut(size: tuple[int, int] | None = None) -> Image.Image:
     """scikit-image's astronaut (public domain, NASA) in black and white, resized to ``size``."""
     gray = Image.fromarray((skimage.color.rgb2gray(skimage.data.astronaut()) * 255).round().astype(np.uint8))
     return gray.resize(size, Image.BICUBIC) if size else gray
+
+
+@contextlib.contextmanager
+def live_gimp(env: GimpEnv, work: str, weights: Path | None, size: tuple[int, int] | None = None) -> Iterator[GimpWindow]:
+    """GIMP's window with ``work``/photo.xcf (:func:`astronaut` at ``size``) open and a worker with
+    ``weights`` (as ``gimp.worker``); both stopped afterwards."""
+    host = env.prepare(work)
+    astronaut(size).save(host / "photo.png", compress_level=1)
+    subprocess.run(env.console_command(work), input=MAKE_XCF % {"work": work}, text=True, capture_output=True,
+                   timeout=600, check=True)
+    gimp = GimpWindow(env, work)
+    with worker_for(gimp, host, weights):
+        try:
+            gimp.start(f"{work}/photo.xcf")
+            yield gimp
+        finally:
+            gimp.stop()
 
 
 def log_text(host: Path) -> str:

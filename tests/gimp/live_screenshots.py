@@ -11,7 +11,6 @@ the canvas) and docs/live-applied.png (after Apply: one result layer).
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,10 +20,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import SUGGEST_PEAKS, head_weights_file, hint_echo_state_dict  # noqa: E402
-from gimp.harness import GIMPS, start_worker  # noqa: E402
-from gimp.live import (MAKE_XCF, astronaut, first_after, open_panel, pencil_dot, pick_suggestion,  # noqa: E402
-                       suggestions)
-from gimp.window import GimpWindow, wait_for  # noqa: E402
+from gimp.harness import GIMPS  # noqa: E402
+from gimp.live import first_after, live_gimp, open_panel, pencil_dot, pick_suggestion, suggestions  # noqa: E402
+from gimp.window import wait_for  # noqa: E402
 
 WORK = "/tmp/hintcolor-shots"
 DOCS = ROOT / "docs"
@@ -43,18 +41,10 @@ def save(shot: Path, name: str) -> None:
 
 def main() -> None:
     env = GIMPS[0]
-    host = env.prepare(WORK)
-    astronaut().save(host / "photo.png")
-    subprocess.run(env.console_command(WORK), input=MAKE_XCF % {"work": WORK}, text=True, capture_output=True,
-                   timeout=300, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         weights = head_weights_file(Path(tmp), SUGGEST_PEAKS, hint_echo_state_dict(3))
-        log = open(host / "worker.log", "w")
-        worker = start_worker(host, weights, log)
-        gimp = GimpWindow(env, WORK)
-        try:
-            wait_for(lambda: (host / "state" / "worker.json").exists(), 60, "the worker")
-            gimp.start(f"{WORK}/photo.xcf")
+        with live_gimp(env, WORK, weights) as gimp:
+            host = gimp.host
             panel = open_panel(gimp)
             for x, y in ((770, 380), (600, 420)):  # the face, the flag
                 picked = pick_suggestion(gimp, panel, max(len(suggestions(host)) - 1, 0))
@@ -67,11 +57,6 @@ def main() -> None:
             gimp.x("xdotool", "key", "alt+a")
             wait_for(lambda: "3 layers" in gimp.title(gimp.image_window) and not gimp.find("Live$"), 60, "Apply")
             save(gimp.screenshot("live-applied.png"), "live-applied.png")
-        finally:
-            gimp.stop()
-            worker.terminate()
-            worker.wait(10)
-            log.close()
 
 
 if __name__ == "__main__":
