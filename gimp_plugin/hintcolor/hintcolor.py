@@ -21,7 +21,7 @@ import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor_layers import failure  # noqa: E402
-from hintcolor_worker import connect, hint_layer_request, read_pixels  # noqa: E402
+from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
 COLORIZE = "plug-in-hintcolor-colorize"
 LIVE = "plug-in-hintcolor-live"
@@ -64,7 +64,7 @@ def colorize_with_worker(photo, hint_layer, options):
         payload.extend(patches)
     progress(0.1, "Sending the photo to hintcolor")
     reply, data = worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
-    return reply, data, ("R'G'B'A" if requests.result_has_alpha(reply) else "R'G'B'") + babl[babl.index(" "):]
+    return reply, data, result_babl(reply, babl)
 
 
 def write_result(image, photo, hint_layer, data, babl):

@@ -30,7 +30,8 @@ from gi.repository import GLib, Gegl, Gimp, GimpUi, Gtk  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
-from hintcolor_worker import connect, hint_layer_request, read_pixels  # noqa: E402
+import hintcolor_requests as requests  # noqa: E402
+from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
 TITLE = "Colorize with Hints - Live"
 LIVE_LAYER_NAME = "Colorized (hintcolor, live)"
@@ -210,10 +211,9 @@ class LivePanel(object):
         if kind == PREVIEW:
             options["work_size"] = min(PREVIEW_WORK_SIZE, options["work_size"])
             options["preview"] = True
-        header = {"op": "suggest" if kind == SUGGEST else "colorize", "session": self.session, "hints": None,
-                  "options": options, "photo": {"width": self.photo.get_width(), "height": self.photo.get_height(),
-                                                "format": self.format, "channels": self.channels,
-                                                "kept": self.photo_sent}}
+        header = requests.colorize_header((self.photo.get_width(), self.photo.get_height()), self.format,
+                                          self.channels, None, options)
+        header["session"], header["photo"]["kept"] = self.session, self.photo_sent
         payload = [] if self.photo_sent else [read_pixels(self.photo, self.babl)]
         self.photo_sent = True
         hint_layer = self.hint_layer if self.hint_layer.is_valid() and self.hint_layer.get_visible() else None
@@ -226,7 +226,7 @@ class LivePanel(object):
             _, header["hints"], patches = self.hints_read
             payload.extend(patches)
         if kind == SUGGEST:
-            header.update(points=[list(self.point)], k=SUGGESTIONS)
+            header.update(op="suggest", points=[list(self.point)], k=SUGGESTIONS)
         return header, payload, hint_layer
 
     def _note_new_dot(self, hints, data):
@@ -261,7 +261,7 @@ class LivePanel(object):
             return False
         if error is not None:
             if not cancelled:
-                self.status.set_text(str(error)[:1].upper() + str(error)[1:])
+                self.status.set_text(requests.sentence(str(error)))
                 self.status.set_line_wrap(True)
                 self.schedule.finishing = False  # Apply waits for a result that will not come: ask again
                 self.apply.set_sensitive(True)
@@ -275,7 +275,7 @@ class LivePanel(object):
         return False
 
     def _show(self, job, reply, data, hint_layer, started):
-        babl = ("R'G'B'A" if reply.get("channels", 4) == 4 else "R'G'B'") + self.babl[self.babl.index(" "):]
+        babl = result_babl(reply, self.babl)
         self._write_live_layer(data, babl)
         self.result = (data, babl, hint_layer) if job[0] == FULL else None
         self.engine_name = reply.get("engine")

@@ -17,3 +17,9 @@ def hint_layer_request(photo, hint_layer, data=None):
     data = data if data is not None else read_pixels(hint_layer, "R'G'B'A u8")
     return requests.hint_layer_request(photo.get_offsets()[1:], hint_layer.get_offsets()[1:],
                                        (hint_layer.get_width(), hint_layer.get_height()), data)
+
+
+def result_babl(reply, photo_babl):
+    """The babl format of the worker's result: R'G'B'A (the photo's alpha) or R'G'B', in the sample
+    type of ``photo_babl``, the format the photo was sent in."""
+    return ("R'G'B'A" if requests.result_has_alpha(reply) else "R'G'B'") + photo_babl[photo_babl.index(" "):]
