@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
                                                           "(default: HINTCOLOR_STATE_DIR or the per-user config folder)")
     serve.add_argument("--weights", metavar="PATH", help="siggraph17 weights file")
     serve.add_argument("--idle-timeout", type=float, default=600, metavar="SECONDS", help="exit after this long without requests (default 600)")
+    serve.add_argument("--keep-memory", type=float, default=30, metavar="SECONDS",
+                       help="hand the memory a request freed back to the system after this long without requests; "
+                            "until then the next request reuses it, which is faster (default 30)")
     serve.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
     serve.add_argument("--stop", action="store_true", help="stop the running worker instead")
     serve.set_defaults(run=_serve)
@@ -124,7 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.stop:
         return stop(args.state_dir)
-    return serve(args.state_dir, args.weights, args.idle_timeout, args.port)
+    return serve(args.state_dir, args.weights, args.idle_timeout, args.port, args.keep_memory)
 
 
 _COLORIZE_HELP = (

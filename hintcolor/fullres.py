@@ -135,7 +135,7 @@ def compose(
     is called after each band with the fraction done.
     """
     height, width = l.shape[-2:]
-    ab = ab.to(l.device, torch.float32)
+    ab = ab.to(l.device, torch.float32).contiguous()  # the network's output is channels-last: rows would be strided
     across = ab[0] if ab.shape[-1] == width else F.interpolate(ab, size=(ab.shape[-2], width), mode="bilinear", align_corners=False)[0]
     out = np.empty((height, width, 3), dtype=dtype)
     out_tensor = torch.from_numpy(out)

@@ -135,7 +135,9 @@ def hints_from_image(image: np.ndarray, cell: int = 1) -> list[Hint]:
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 4:
         raise InputError(f"hint image must be RGBA (H×W×4), got shape {image.shape}")
-    ys, xs = np.nonzero(image[:, :, 3])
+    rows = np.flatnonzero(image[:, :, 3].any(axis=1))  # a few dots on a big layer: look only where they are
+    ys, xs = np.nonzero(image[rows, :, 3])
+    ys = rows[ys]
     if len(xs) == 0:
         return []
     painted = unit_float(image[ys, xs])

@@ -5,7 +5,9 @@ this user can read, in a folder only this user can enter), checked before any pa
 read. Each connection is served by its own thread with its own timeouts; colorizations run one at
 a time in a single compute thread. A client that goes away (GIMP's Cancel) is noticed between stages and its
 request abandoned; whatever a client sends, the worker logs one line and goes on serving. It
-keeps the model loaded between calls and exits after ``idle_timeout`` seconds without a request.
+keeps the model loaded between calls and exits after ``idle_timeout`` seconds without a request;
+the memory a request frees is kept for the next one (:mod:`hintcolor.memory`) and handed back to
+the system after ``keep_memory`` seconds without a request.
 Its address is published in ``worker.json`` and its log is ``worker.log``, both in the state
 folder; the protocol is described in :mod:`hintcolor.client`.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import collections
 import contextlib
-import ctypes
 import hmac
 import json
 import os
@@ -35,8 +36,12 @@ from .client import (HOST, LOG_FILE, MAX_PATCHES, MAX_PIXELS, PROTOCOL, STATE_FI
 from .errors import HintcolorError, InputError, WeightsError
 from .layers import (CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer,
                      unpack_patches)
+from .memory import keep_freed_memory, release_memory
 
 DEFAULT_IDLE_TIMEOUT = 600.0
+#: Seconds without a request after which the worker hands the memory its requests freed back to
+#: the system (until then the next request reuses it: see hintcolor.memory).
+DEFAULT_KEEP_MEMORY = 30.0
 #: Seconds a client may take to send a header (also between two requests on one connection).
 HEADER_TIMEOUT = 30.0
 #: Seconds a client may stay silent while its payload arrives, or not read while a reply is sent.
@@ -78,11 +83,13 @@ class ClientGone(Exception):
 class Worker:
     """One worker process: a listening socket, the secret, and the colorizers it has loaded."""
 
-    def __init__(self, folder: str, weights: str | None = None, idle_timeout: float = DEFAULT_IDLE_TIMEOUT, port: int = 0):
+    def __init__(self, folder: str, weights: str | None = None, idle_timeout: float = DEFAULT_IDLE_TIMEOUT, port: int = 0,
+                 keep_memory: float = DEFAULT_KEEP_MEMORY):
         self.secret = read_secret(folder).encode("ascii")  # creates / checks the private folder first
         self.folder = folder
         self.weights = weights
         self.idle_timeout = idle_timeout
+        self.keep_memory = keep_memory
         self.log_file, self.echo = open_log(os.path.join(folder, LOG_FILE))
         self.colorizers: dict = {}
         #: Photos kept by ``session`` name: (the photo's description, its pixels), most recent last.
@@ -95,6 +102,7 @@ class Worker:
         self.connections = 0
         self.requests = 0
         self.last_request = time.monotonic()
+        self.memory_released = False  # what the warm-up freed, too
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind((HOST, port))
         self.listener.listen(16)
@@ -126,6 +134,9 @@ class Worker:
                 if idle and not self._published():
                     self.log(f"{STATE_FILE} no longer names this worker (another one started meanwhile): exiting")
                     break
+                if idle >= self.keep_memory and not self.memory_released:
+                    self.memory_released = True
+                    release_memory()
                 self.listener.settimeout(min(1.0, self.idle_timeout - idle))
                 try:
                     connection, _ = self.listener.accept()
@@ -170,6 +181,7 @@ class Worker:
             with self.state_lock:
                 self.requests -= 1
                 self.last_request = time.monotonic()
+                self.memory_released = False
 
     def _start_connection(self, connection: socket.socket) -> None:
         with self.state_lock:
@@ -212,10 +224,7 @@ class Worker:
             send_message(connection, {"ok": False, "code": "secret", "error": "a request without this user's secret"})
             return False
         with self._request():
-            try:
-                keep_open = self._answer(connection, header)
-            finally:
-                release_memory()  # the request's pixels are freed by now
+            keep_open = self._answer(connection, header)
         return keep_open and self.running
 
     def _answer(self, connection: socket.socket, header: dict) -> bool:
@@ -343,7 +352,6 @@ class Worker:
         rgb = compute(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
         data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
         del rgb, pixels, alpha, hint_layer
-        release_memory()
         progress(0.95, "Sending the result")
         self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "channels": result_channels,
@@ -591,23 +599,6 @@ def colorize_options(options: object) -> dict:
             "preview": preview}
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim if sys.platform.startswith("linux") else None
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_MALLOC_TRIM = _malloc_trim()
-
-
-def release_memory() -> None:
-    """Hand freed heap memory back to the system. glibc keeps what a thread freed in that thread's
-    arena; with a thread per connection, a long-lived worker's RSS would creep up without this."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
 def open_log(path: str) -> tuple[TextIO, bool]:
     """The worker's log file (moved aside first when past LOG_LIMIT), and whether lines must also go
     to stderr (a worker started by hand; one started by the client has stderr in this file already)."""
@@ -623,7 +614,8 @@ def open_log(path: str) -> tuple[TextIO, bool]:
     return log, not stderr_is_log
 
 
-def serve(folder: str | None, weights: str | None, idle_timeout: float, port: int = 0) -> int:
+def serve(folder: str | None, weights: str | None, idle_timeout: float, port: int = 0,
+          keep_memory: float = DEFAULT_KEEP_MEMORY) -> int:
     """Run a worker in the foreground until idle, stopped, or interrupted."""
     folder = folder or state_dir()
     try:
@@ -632,12 +624,13 @@ def serve(folder: str | None, weights: str | None, idle_timeout: float, port: in
             answer[0].close()
             raise HintcolorError(f"a hintcolor worker is already running (pid {answer[1].get('pid')}); "
                                  "stop it with 'hintcolor serve --stop'")
-        worker = Worker(folder, weights, idle_timeout, port)
+        worker = Worker(folder, weights, idle_timeout, port, keep_memory)
     except WorkerError as e:
         raise HintcolorError(str(e)) from None
     except OSError as e:
         raise HintcolorError(f"cannot listen on {HOST}:{port} ({e.strerror}): choose another --port, or leave it out") from None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    keep_freed_memory()  # a request reuses what the previous one freed; handed back after keep_memory idle
     worker.serve_forever()
     return 0
 

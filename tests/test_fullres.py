@@ -48,6 +48,8 @@ def test_banded_color_equals_the_plain_conversion(monkeypatch):
     assert eight_bit.dtype == np.uint8
     assert np.abs(eight_bit / 255.0 - expected).max() <= HALF_LEVEL + 1e-4  # rounding, fused
     assert np.mean(eight_bit == quantize(expected)) > 0.999
+    channels_last = ab.contiguous(memory_format=torch.channels_last)  # as the network returns it
+    assert np.array_equal(fullres.compose(l, channels_last, np.uint8), eight_bit)
     monkeypatch.setattr(fullres, "CPU_BAND_PIXELS", 1000)  # many thin bands (a GPU uses few big ones)
     assert np.array_equal(fullres.compose(l, ab, np.uint8), eight_bit)
 

@@ -28,11 +28,11 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 class RunningWorker:
     """A ``hintcolor serve`` process with its state folder, log and secret."""
 
-    def __init__(self, folder: Path, weights: Path):
+    def __init__(self, folder: Path, weights: Path, *args: str):
         self.folder = folder
         self.log = folder / "worker.log"
         self.process = subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(folder),
-                                         "--weights", str(weights), "--idle-timeout", "600"],
+                                         "--weights", str(weights), "--idle-timeout", "600", *args],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         state = wait_for(lambda: self._state(), 120, "the worker to publish worker.json")
         self.port = state["port"]
@@ -65,8 +65,15 @@ class RunningWorker:
         raise AssertionError("no VmRSS")
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = self._stat()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def page_faults(self) -> int:
+        """Minor page faults so far: memory the kernel had to map in (and zero) for the worker."""
+        return int(self._stat()[7])
+
+    def _stat(self) -> list[str]:
+        return Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
 
     def stop(self):
         self.process.terminate()
@@ -344,6 +351,28 @@ def test_a_cancelled_12_megapixel_request_is_abandoned_and_the_worker_goes_on(ru
     assert after < whole / 3
     assert running.alive()
     assert colorize(running, photo(32, 32, 7))[0].shape == (32, 32, 4)
+
+
+# --- memory: reused while the user works, handed back when the worker is idle ---
+
+def test_the_next_request_reuses_memory_and_an_idle_worker_hands_it_back(tmp_path, weights_file):
+    worker = RunningWorker(tmp_path / "state", weights_file, "--keep-memory", "2")
+    try:
+        image = photo(300, 200, 8).repeat(10, 0).repeat(10, 1)  # 6 MP
+        expected = colorize(worker, image)[0]  # the model is loaded
+        before = worker.page_faults()
+        assert np.array_equal(colorize(worker, image)[0], expected)
+        kept_faults = worker.page_faults() - before
+        kept = worker.rss_kib()
+        wait_for(lambda: worker.rss_kib() < kept - (40 << 10), 30, "the idle worker to hand at least 40 MB back")
+        before = worker.page_faults()
+        assert np.array_equal(colorize(worker, image)[0], expected)
+        released_faults = worker.page_faults() - before
+        print(f"page faults of a request: {kept_faults} right after another, {released_faults} after the memory "
+              f"was handed back; RSS {kept >> 10} MB kept, handed back to under {(kept >> 10) - 40} MB")
+        assert kept_faults < released_faults / 5
+    finally:
+        worker.stop()
 
 
 # --- only its own user ---
