@@ -11,8 +11,9 @@ Prints
    the network, postprocess_tens, plt.imsave) vs ``hintcolor colorize`` with 10 hints, each in its
    own process: wall time and peak RSS (the process's ru_maxrss);
 3. hintcolor's warm ``colorize_array`` (model already loaded, as in the GIMP worker) of the same
-   photo as 8-bit pixels, stage by stage, in fp32 and bf16, against the straightforward float
-   path (``hintcolor.color`` on the whole image: what the pipeline did before ``fullres``).
+   photo as 8-bit pixels, stage by stage, in fp32 and bf16: as the library runs by default, then
+   after ``hintcolor.memory.keep_freed_memory()`` (as the worker runs); and the straightforward
+   float path (``hintcolor.color`` on the whole image: what the pipeline did before ``fullres``).
 
 Ratios are reference / hintcolor (> 1: hintcolor is faster or smaller). Uses the official weights
 if ``hintcolor weights path`` finds them, else random weights in the official layout (the timing
@@ -121,36 +122,42 @@ def warm_call(photo: Path, weights: Path, hints: list[str], repeats: int) -> Non
 
     from hintcolor import Colorizer, Hint
     from hintcolor.color import gray_to_l, lab_to_rgb
+    from hintcolor.memory import keep_freed_memory
     from hintcolor.pipeline import native_bf16
 
     pixels = np.asarray(Image.open(photo).convert("L"))
     height, width = pixels.shape
     parsed = [Hint.parse(h) for h in hints]
     print(f"\nwarm colorize_array, {width}×{height} 8-bit gray, 10 hints (medians of {repeats}):")
-    for precision in ["fp32", "bf16"] if native_bf16() else ["fp32"]:
-        colorizer = Colorizer(weights, device="cpu", precision=precision)
-        stages: list[list[float]] = []
-
-        def call() -> None:
-            marks = [time.perf_counter()]
-            # stage boundaries are reported at fractions up to 0.5 (L*, working copy, network); bands after
-            colorizer.colorize_array(pixels, parsed, progress=lambda done, stage: done <= 0.5 and marks.append(time.perf_counter()))
-            marks.append(time.perf_counter())
-            stages.append([b - a for a, b in zip(marks, marks[1:])])
-
-        total = median_time(call, repeats)
-        l_s, copy_s, engine_s, color_s = (statistics.median(column) for column in zip(*stages[1:]))
-        print(f"  {precision}: {total:.2f} s  (L* {l_s:.2f} s, working copy {copy_s:.2f} s, network {engine_s:.2f} s, "
-              f"ab upsampling + Lab→sRGB + uint8 {color_s:.2f} s)")
 
     def plain() -> None:  # the straightforward path: float pixels, whole-image torch ops
         import torch.nn.functional as F
 
-        l = gray_to_l(torch.from_numpy(pixels).float().div_(255))[None, None]
+        l = gray_to_l(torch.tensor(pixels).float().div_(255))[None, None]
         ab = F.interpolate(torch.zeros(1, 2, 256, 344), size=(height, width), mode="bilinear", align_corners=False)
         (lab_to_rgb(torch.cat([l, ab], dim=1))[0].permute(1, 2, 0).mul(255).add_(0.5).to(torch.uint8)).numpy()
 
     print(f"  straightforward float path (hintcolor.color, whole image), L* + color only: {median_time(plain, 2):.2f} s")
+    colorizers = {precision: Colorizer(weights, device="cpu", precision=precision)
+                  for precision in (["fp32", "bf16"] if native_bf16() else ["fp32"])}
+    for kept in (False, True):  # keeping memory is a setting of the whole process: it cannot be undone, so second
+        if kept:
+            keep_freed_memory()
+        print("  after hintcolor.memory.keep_freed_memory() (as the GIMP worker runs):" if kept else "  as the library runs by default:")
+        for precision, colorizer in colorizers.items():
+            stages: list[list[float]] = []
+
+            def call() -> None:
+                marks = [time.perf_counter()]
+                # stage boundaries are reported at fractions up to 0.5 (hints, working copy, network); bands after
+                colorizer.colorize_array(pixels, parsed, progress=lambda done, stage: done <= 0.5 and marks.append(time.perf_counter()))
+                marks.append(time.perf_counter())
+                stages.append([b - a for a, b in zip(marks, marks[1:])])
+
+            total = median_time(call, repeats)
+            hints_s, copy_s, engine_s, color_s = (statistics.median(column) for column in zip(*stages[1:]))
+            print(f"    {precision}: {total:.2f} s  (hints {hints_s:.2f} s, working copy {copy_s:.2f} s, network {engine_s:.2f} s, "
+                  f"L* + ab upsampling + Lab→sRGB + uint8 {color_s:.2f} s)")
 
 
 def run_process(command: list[str]) -> tuple[float, float]:

@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hintcolor import Colorizer, fullres
-    from hintcolor.pipeline import _working_l
+    from hintcolor.fullres import working_lightness
 
     with tempfile.TemporaryDirectory() as tmp:
         weights, kind = weights_file(Path(tmp))
@@ -81,7 +81,7 @@ def main() -> None:
                 gray = np.asarray(Image.fromarray(rgb).convert("L"))
                 hints = own_color_hints(rgb, count, index)
                 height, width = gray.shape
-                work_l = _working_l(gray, fp32.working_size(width, height), fp32.device)
+                work_l = working_lightness(gray, fp32.working_size(width, height), fp32.device)
                 ab32, ab16 = (c.predict_ab(work_l, hints, (width, height)) for c in (fp32, reduced))
                 dab.append((ab32 - ab16).abs().flatten().numpy())
                 strength.append(float(ab32.abs().mean()))

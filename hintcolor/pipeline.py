@@ -17,16 +17,14 @@ from typing import Iterable, Literal, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from . import fullres
 from .fullres import Progress
-from .color import gray_to_l, rgb_to_l
 from .errors import InputError, WeightsError
 from .gamut import snap_hints
 from .hints import Hint, check_inside, encode_hints, hint_pixels, hints_from_image
-from .images import ImageLike, gray_if_equal, read_only_tensor, rgba_array, to_pil, to_pixels, unit_float
+from .images import ImageLike, gray_if_equal, rgba_array, to_pil, to_pixels, unit_float
 from .propagate import propagate, solve_size
 from .suggest import Suggestion, suggest_colors
 from .weights import find_weights, load_model
@@ -201,9 +199,9 @@ class Colorizer:
         (0..1; for 16-bit or float work nothing is quantised on the way; uint16 is converted to
         float). ``dtype``: of the result, ``np.float32`` or ``np.uint8`` (rounded); by default
         uint8 for uint8 input, float32 otherwise. ``progress(fraction of this call done, stage now
-        starting)`` is called at stage boundaries (after the full-resolution L*, after the
-        network's working copy, after the network or propagation, after each band of the final
-        conversion); an exception it raises abandons the call.
+        starting)`` is called at stage boundaries (after the hints are read, after the network's
+        working copy, after the network or propagation, after each band of the final conversion);
+        an exception it raises abandons the call.
         """
         if image.dtype not in (np.uint8, np.float32):
             image = unit_float(image)
@@ -218,18 +216,19 @@ class Colorizer:
                 "the propagation engine needs at least one color hint"
                 + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
             )
-        full_l = fullres.lightness(image, self.device if self.net is not None else "cpu")
         if self.net is None:
+            lightness = fullres.lightness(image)  # propagation follows its edges
             _report(progress, 0.15, "Propagating the hints")
-            ab = propagate(full_l[0, 0], all_hints)[None]
+            ab = propagate(lightness[0, 0], all_hints)[None]
         else:
+            lightness = image  # its L* is found band by band while composing
             _report(progress, 0.15, "Computing colors with the network")
-            work_l = _working_l(image, self.working_size(width, height), self.device)
+            work_l = fullres.working_lightness(image, self.working_size(width, height), self.device)
             _report(progress, 0.25, "Computing colors with the network")
             ab = self.predict_ab(work_l, all_hints, (width, height))
         _report(progress, 0.5, COMPOSING)
         band_done = None if progress is None else (lambda done, _: progress(0.5 + 0.5 * done, COMPOSING))
-        return fullres.compose(full_l, ab, dtype, band_done)
+        return fullres.compose(lightness, ab, dtype, band_done, self.device)
 
     def preview_array(
         self, image: np.ndarray, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None,
@@ -316,17 +315,6 @@ class Colorizer:
 def _report(progress: Progress | None, fraction: float, stage: str) -> None:
     if progress is not None:
         progress(fraction, stage)
-
-
-def _working_l(image: np.ndarray, size: tuple[int, int], device: torch.device) -> torch.Tensor:
-    """L* (1×1×h×w, on ``device``) of the image resized (antialiased bicubic on sRGB, as Pillow) to
-    ``size`` = (w, h); ``image`` is uint8 or float in 0..1."""
-    planes = read_only_tensor(image).to(device)
-    planes = planes[None] if planes.ndim == 2 else planes.permute(2, 0, 1)
-    planes = planes.float().div_(255) if planes.dtype == torch.uint8 else planes.float()
-    small = F.interpolate(planes[None], size=(size[1], size[0]), mode="bicubic", antialias=True, align_corners=False)[0]
-    small = small.clamp_(0, 1)
-    return (gray_to_l(small) if small.shape[0] == 1 else rgb_to_l(small))[None]
 
 
 def mean_lightness(image: np.ndarray, rows: slice, columns: slice) -> float:

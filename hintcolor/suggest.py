@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 from torch import Tensor
 
+from . import fullres
 from .errors import InputError, WeightsError
 from .gamut import lab_to_rgb8, snap_chroma
 from .hints import AB, Hint
@@ -82,7 +83,7 @@ def suggest_at_points(
     hint_image: ImageLike | None = None,
 ) -> list[list[Suggestion]]:
     """:func:`suggest_colors` at each of ``points`` (x, y), from one pass of the network."""
-    from .pipeline import _working_l, mean_lightness  # pipeline imports this module
+    from .pipeline import mean_lightness  # pipeline imports this module
 
     if colorizer.net is None:
         raise WeightsError(
@@ -97,7 +98,7 @@ def suggest_at_points(
         if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
             raise InputError(f"point ({x:g}, {y:g}) lies outside the {width}×{height} image")
     all_hints = colorizer.prepared_hints(pixels, hints, hint_image)
-    work_l = _working_l(pixels, colorizer.working_size(width, height), colorizer.device)
+    work_l = fullres.working_lightness(pixels, colorizer.working_size(width, height), colorizer.device)
     distribution = _distribution(colorizer, work_l, all_hints, (width, height))
     found = []
     for x, y in points:

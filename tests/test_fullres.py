@@ -50,8 +50,25 @@ def test_banded_color_equals_the_plain_conversion(monkeypatch):
     assert np.mean(eight_bit == quantize(expected)) > 0.999
     channels_last = ab.contiguous(memory_format=torch.channels_last)  # as the network returns it
     assert np.array_equal(fullres.compose(l, channels_last, np.uint8), eight_bit)
+    assert np.array_equal(fullres.compose(gray, ab, np.uint8), eight_bit)  # L* found band by band
+    rgb = skdata.astronaut()[:301, :517]
+    assert np.array_equal(fullres.compose(rgb, ab, np.uint8), fullres.compose(fullres.lightness(rgb), ab, np.uint8))
     monkeypatch.setattr(fullres, "CPU_BAND_PIXELS", 1000)  # many thin bands (a GPU uses few big ones)
     assert np.array_equal(fullres.compose(l, ab, np.uint8), eight_bit)
+
+
+@pytest.mark.parametrize("image", [skdata.astronaut(), np.tile(skdata.camera(), (1, 2))[:301, :517],
+                                   skdata.astronaut()[::3, ::2].astype(np.float32) / 255], ids=["rgb8", "gray8", "float"])
+def test_banded_working_copy_equals_resizing_the_whole_photo(image, monkeypatch):
+    size = (96, 64)
+    planes = torch.from_numpy(image.astype(np.float32) / (255 if image.dtype == np.uint8 else 1))
+    planes = planes[None] if planes.ndim == 2 else planes.permute(2, 0, 1)
+    small = F.interpolate(planes[None], size=size[::-1], mode="bicubic", antialias=True, align_corners=False)[0].clamp(0, 1)
+    expected = gray_to_l(small) if small.shape[0] == 1 else rgb_to_l(small)
+    monkeypatch.setattr(fullres, "CPU_BAND_PIXELS", 5000)  # many bands, in parallel
+    got = fullres.working_lightness(image, size)
+    assert got.shape == (1, 1, 64, 96)
+    assert (got[0] - expected).abs().max() < 1e-4
 
 
 def test_full_size_ab_is_used_as_it_is():

@@ -12,7 +12,7 @@ from hintcolor import Colorizer
 from hintcolor.memory import keep_freed_memory
 
 kept = keep_freed_memory() if sys.argv[2] == "keep" else None
-colorizer = Colorizer(sys.argv[1], device="cpu", work_size=64)
+colorizer = Colorizer(sys.argv[1], device="cpu", precision="fp32")
 photo = np.random.default_rng(0).integers(0, 256, (3000, 4000), dtype=np.uint8)
 first = colorizer.colorize_array(photo).sum(dtype=np.int64)  # the result is let go, as a loop over photos does
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -33,5 +33,5 @@ def test_kept_memory_spares_a_repeated_12_megapixel_call_its_page_faults(weights
     _, default_faults, default_same = _second_call(weights_file, "default")
     print(f"page faults of a second 12 MP call: {default_faults} by default, {kept_faults} with keep_freed_memory()")
     assert kept == "True" and same == default_same == "True"
-    assert default_faults > 20000  # the 48 MB of L* and the 36 MB result alone, mapped in again
-    assert kept_faults < default_faults / 10
+    assert default_faults > 20000  # the network's activations alone are over 100 MB
+    assert kept_faults < default_faults / 5
