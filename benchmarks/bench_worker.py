@@ -13,7 +13,9 @@ first progress message, one that stays silent; none of them counts as a request.
 
 Prints: the worker's pid at the start and at the end (the same process served everything), the
 number of failed requests (must be 0), the worker's resident memory (RSS, from /proc: Linux only)
-after the first request, every 100 requests and at the end (flat: no growth per request), and the median
+after the first request, every 100 requests and at the end (flat: no growth per request; the memory
+a request freed is kept for the next one), then once the worker has been idle long enough to hand
+that memory back (``hintcolor serve --keep-memory``, 30 s by default), and the median
 and 95th percentile latency (request sent → reply received, ms) per photo size and overall.
 """
 from __future__ import annotations
@@ -38,6 +40,7 @@ from conftest import random_state_dict  # noqa: E402
 
 from hintcolor import __version__  # noqa: E402
 from hintcolor.client import WorkerClient, WorkerError, read_secret, receive_message, send_message  # noqa: E402
+from hintcolor.server import DEFAULT_KEEP_MEMORY  # noqa: E402
 
 SIZES = [(64, 48)] * 4 + [(200, 150)] * 3 + [(320, 240)] * 2 + [(640, 480), (1024, 768)]
 SETUPS = [("siggraph17", 64), ("propagate", 256), ("siggraph17", 64), ("propagate", 256), ("siggraph17", 256)]
@@ -134,6 +137,8 @@ def main() -> None:
                 memory[index + 1] = rss_mb(pid)
             if index % 20 == 19:
                 clumsy_clients(port, secret, index // 20)
+        time.sleep(DEFAULT_KEEP_MEMORY + 2)  # no request: the worker hands back what its requests freed
+        idle_rss = rss_mb(pid)
         sock, hello = client.hello()
         sock.close()
         client.request({"op": "shutdown"}, start=False)
@@ -141,7 +146,8 @@ def main() -> None:
           f"{args.requests // 20} rounds of clumsy clients in between")
     for failure in failures[:10]:
         print("  " + failure)
-    print("worker RSS after request " + ", ".join(f"{n}: {mb}" for n, mb in memory.items()))
+    print("worker RSS after request " + ", ".join(f"{n}: {mb}" for n, mb in memory.items())
+          + f"; {DEFAULT_KEEP_MEMORY + 2:g} s after the last: {idle_rss}")
     print(f"{'photo size':>12} {'requests':>9} {'median ms':>10} {'p95 ms':>8}")
     everything = []
     for size in sorted(latencies, key=lambda s: s[0] * s[1]):

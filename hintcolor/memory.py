@@ -20,8 +20,10 @@ import sys
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
 _M_ARENA_MAX = -8
-#: Free memory at the top of the heap beyond which glibc gives some back after a free (in bytes).
-KEPT_BYTES = 1 << 30
+#: Free memory at the top of the heap beyond which glibc gives the rest back after a free (bytes):
+#: a 12 MP request's buffers fit under it; more would keep memory that mixed requests leave
+#: fragmented (the worker's soak benchmark: 672 MB kept with 256 MB, 1000 MB with 1 GB).
+KEPT_BYTES = 256 << 20
 
 
 def _glibc() -> ctypes.CDLL | None:
