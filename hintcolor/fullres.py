@@ -170,9 +170,11 @@ def compose(
     ``dtype=np.uint8``. Out-of-gamut colors are clipped, as :func:`hintcolor.color.lab_to_rgb`
     does. ``progress`` is called after each band with the fraction done.
     """
-    height, width = l.shape[-2:] if isinstance(l, Tensor) else l.shape[:2]
-    device = l.device if isinstance(l, Tensor) else torch.device(device)
-    band_l = (lambda rows: l[0, 0, rows]) if isinstance(l, Tensor) else _band_lightness_of(l, device)
+    if isinstance(l, Tensor):
+        (height, width), device, band_l = l.shape[-2:], l.device, lambda rows: l[0, 0, rows]
+    else:
+        (height, width), device = l.shape[:2], torch.device(device)
+        band_l = _band_lightness_of(l, device)
     ab = ab.to(device, torch.float32).contiguous()  # the network's output is channels-last: rows would be strided
     across = ab[0] if ab.shape[-1] == width else F.interpolate(ab, size=(ab.shape[-2], width), mode="bilinear", align_corners=False)[0]
     out = np.empty((height, width, 3), dtype=dtype)
