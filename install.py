@@ -195,7 +195,7 @@ def install_plugins(gimp3: list[Path], gimp2: list[Path], python: Path, weights:
         return 0
     if not python.exists():
         raise SystemExit(f"[install] {python} does not exist: run 'python3 install.py' first")
-    facts = subprocess.run([str(python), "-c", "import json, hintcolor, hintcolor.client as c; "
+    facts = subprocess.run([str(python), "-c", "import json, hintcolor, hintcolor.worker.client as c; "
                             "print(json.dumps([hintcolor.__version__, c.state_dir()]))"],
                            check=True, capture_output=True, text=True)
     version, default_state_dir = json.loads(facts.stdout)
@@ -220,7 +220,7 @@ def copy_modules(target: Path, modules: list[Path], config: dict) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for module in modules + sorted((PLUGIN / "shared").glob("*.py")):
         shutil.copyfile(module, target / module.name)
-    shutil.copyfile(ROOT / "hintcolor" / "client.py", target / "hintcolor_client.py")
+    shutil.copyfile(ROOT / "hintcolor" / "worker" / "client.py", target / "hintcolor_client.py")
     (target / "hintcolor.json").write_text(json.dumps(config, indent=1) + "\n")
 
 

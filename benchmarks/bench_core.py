@@ -12,7 +12,7 @@ Prints
    own process: wall time and peak RSS (the process's ru_maxrss);
 3. hintcolor's warm ``colorize_array`` (model already loaded, as in the GIMP worker) of the same
    photo as 8-bit pixels, stage by stage, in fp32 and bf16: as the library runs by default, then
-   after ``hintcolor.memory.keep_freed_memory()`` (as the worker runs); and the straightforward
+   after ``hintcolor.worker.memory.keep_freed_memory()`` (as the worker runs); and the straightforward
    float path (``hintcolor.color`` on the whole image: what the pipeline did before ``fullres``).
 
 Ratios are reference / hintcolor (> 1: hintcolor is faster or smaller). Uses the official weights
@@ -63,8 +63,8 @@ def reference_generator():
 
 def weights_file(folder: Path) -> tuple[Path, str]:
     from hintcolor.errors import WeightsError
-    from hintcolor.model import SIGGRAPH17
-    from hintcolor.weights import find_weights
+    from hintcolor.engines.model import SIGGRAPH17
+    from hintcolor.engines.weights import find_weights
 
     try:
         return find_weights(), "official"
@@ -93,7 +93,7 @@ def forward_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 def compare_forward(reference: torch.nn.Module, weights: Path, repeats: int) -> None:
     """Reference forward vs Colorizer.predict_ab (fp32, bf16), interleaved so load on the machine hits both."""
     from hintcolor import Colorizer
-    from hintcolor.pipeline import native_bf16
+    from hintcolor.colorizer import native_bf16
 
     l, ab, mask = forward_inputs()
     with torch.inference_mode():
@@ -122,8 +122,8 @@ def warm_call(photo: Path, weights: Path, hints: list[str], repeats: int) -> Non
 
     from hintcolor import Colorizer, Hint
     from hintcolor.color import gray_to_l, lab_to_rgb
-    from hintcolor.memory import keep_freed_memory
-    from hintcolor.pipeline import native_bf16
+    from hintcolor.worker.memory import keep_freed_memory
+    from hintcolor.colorizer import native_bf16
 
     pixels = np.asarray(Image.open(photo).convert("L"))
     height, width = pixels.shape
@@ -143,7 +143,7 @@ def warm_call(photo: Path, weights: Path, hints: list[str], repeats: int) -> Non
     for kept in (False, True):  # keeping memory is a setting of the whole process: it cannot be undone, so second
         if kept:
             keep_freed_memory()
-        print("  after hintcolor.memory.keep_freed_memory() (as the GIMP worker runs):" if kept else "  as the library runs by default:")
+        print("  after hintcolor.worker.memory.keep_freed_memory() (as the GIMP worker runs):" if kept else "  as the library runs by default:")
         for precision, colorizer in colorizers.items():
             stages: list[list[float]] = []
 

@@ -160,8 +160,8 @@ def main() -> None:
 
 def _weights(folder: Path) -> Path:
     from hintcolor.errors import WeightsError
-    from hintcolor.model import SIGGRAPH17
-    from hintcolor.weights import find_weights
+    from hintcolor.engines.model import SIGGRAPH17
+    from hintcolor.engines.weights import find_weights
 
     try:
         return find_weights()

@@ -33,7 +33,7 @@ from conftest import hint_echo_state_dict  # noqa: E402
 
 def weights_file(folder: Path) -> tuple[Path, str]:
     from hintcolor.errors import WeightsError
-    from hintcolor.weights import find_weights
+    from hintcolor.engines.weights import find_weights
 
     try:
         return find_weights(), "official"

@@ -10,7 +10,7 @@ over the photos. Columns:
 - gray: the black-and-white photo itself (the floor);
 - Levin exact: the straightforward 2004 method: 3×3 neighbourhood, intensity-variance weights,
   one exact sparse solve (scipy's SuperLU) at full resolution;
-- hintcolor: ``Colorizer(engine="propagate")`` (coarse-to-fine, see hintcolor/propagate.py);
+- hintcolor: ``Colorizer(engine="propagate")`` (coarse-to-fine, see hintcolor/engines/propagation.py);
 - hintcolor ½: the same solved at half size (max side 384) and brought to full size by the guided
   filter: what solving at reduced size costs.
 
@@ -35,7 +35,7 @@ from PIL import Image
 from skimage import color as skcolor
 
 from hintcolor import AB, Colorizer, Hint, save_hints
-from hintcolor import propagate as engine
+from hintcolor.engines import propagation as engine
 from hintcolor.hints import encode_hints
 
 PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "photos"

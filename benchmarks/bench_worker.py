@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_worker.py [--requests 500]
 
-Starts ``hintcolor serve`` the way the GIMP plug-in does (:class:`hintcolor.client.WorkerClient`),
+Starts ``hintcolor serve`` the way the GIMP plug-in does (:class:`hintcolor.worker.client.WorkerClient`),
 with random weights in the official layout (so no download is needed; speed is that of the real
 network). Then N requests, cycling through photo sizes (mostly small, 64×48 to 1024×768), pixel
 formats (u8, float), with or without a hint layer (offset, partly outside the photo) and engines
@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import random_state_dict  # noqa: E402
 
 from hintcolor import __version__  # noqa: E402
-from hintcolor.client import WorkerClient, WorkerError, read_secret, receive_message, send_message  # noqa: E402
-from hintcolor.server import DEFAULT_KEEP_MEMORY  # noqa: E402
+from hintcolor.worker.client import WorkerClient, WorkerError, read_secret, receive_message, send_message  # noqa: E402
+from hintcolor.worker.server import DEFAULT_KEEP_MEMORY  # noqa: E402
 
 SIZES = [(64, 48)] * 4 + [(200, 150)] * 3 + [(320, 240)] * 2 + [(640, 480), (1024, 768)]
 SETUPS = [("siggraph17", 64), ("propagate", 256), ("siggraph17", 64), ("propagate", 256), ("siggraph17", 256)]

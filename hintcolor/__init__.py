@@ -22,11 +22,13 @@ _EXPORTS = {
     "hints_from_image": "hints",
     "load_hints": "hints",
     "save_hints": "hints",
-    "SIGGRAPH17": "model",
-    "Colorizer": "pipeline",
-    "working_size": "pipeline",
+    "SIGGRAPH17": "engines.model",
+    "Colorizer": "colorizer",
+    "working_size": "colorizer",
     "snap_ab": "gamut",
     "Suggestion": "suggest",
+    "keep_freed_memory": "worker.memory",
+    "release_memory": "worker.memory",
 }
 
 __all__ = [*_EXPORTS, "__version__"]
@@ -34,10 +36,11 @@ __all__ = [*_EXPORTS, "__version__"]
 if TYPE_CHECKING:
     from .errors import HintcolorError, InputError, WeightsError
     from .hints import AB, Hint, hints_from_image, load_hints, save_hints
-    from .model import SIGGRAPH17
-    from .pipeline import Colorizer, working_size
+    from .engines.model import SIGGRAPH17
+    from .colorizer import Colorizer, working_size
     from .gamut import snap_ab
     from .suggest import Suggestion
+    from .worker.memory import keep_freed_memory, release_memory
 
 
 def __getattr__(name: str) -> Any:

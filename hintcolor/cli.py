@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import serve, stop
+    from .worker.server import serve, stop
 
     if args.stop:
         return stop(args.state_dir)
@@ -162,7 +162,7 @@ def _hint_arg(text: str) -> Hint:
 
 
 def _colorize(args: argparse.Namespace) -> int:
-    from .pipeline import Colorizer  # torch is imported only when needed
+    from .colorizer import Colorizer  # torch is imported only when needed
 
     inputs = _expand_inputs(args.inputs)
     output = Path(args.output)
@@ -224,7 +224,7 @@ def _given_hints(image: Image.Image, args: argparse.Namespace) -> tuple[list[Hin
 
 def _suggest(args: argparse.Namespace) -> int:
     from .images import open_image
-    from .pipeline import Colorizer
+    from .colorizer import Colorizer
 
     image = open_image(args.input)
     hints, hint_image = _given_hints(image, args)
@@ -282,14 +282,14 @@ def _check_targets(targets: list[tuple[Path, Path]], overwrite: bool) -> None:
 
 
 def _weights_path(args: argparse.Namespace) -> int:
-    from .weights import find_weights
+    from .engines.weights import find_weights
 
     print(find_weights())
     return 0
 
 
 def _weights_verify(args: argparse.Namespace) -> int:
-    from .weights import SIGGRAPH17_WEIGHTS, find_weights, load_state_dict, sha256_of
+    from .engines.weights import SIGGRAPH17_WEIGHTS, find_weights, load_state_dict, sha256_of
 
     path = find_weights(args.file)
     load_state_dict(path)
@@ -302,7 +302,7 @@ def _weights_verify(args: argparse.Namespace) -> int:
 
 
 def _weights_download(args: argparse.Namespace) -> int:
-    from .weights import download_weights
+    from .engines.weights import download_weights
 
     print(download_weights(args.dest, progress=not args.quiet))
     return 0

@@ -20,7 +20,7 @@ from .hints import AB, Hint, check_inside, fit_hints, hint_pixels, hints_documen
 from .images import ImageLike, rgba_array
 
 if TYPE_CHECKING:
-    from .pipeline import Colorizer
+    from .colorizer import Colorizer
 
 
 class Dot(NamedTuple):

@@ -30,10 +30,10 @@ from .errors import InputError, WeightsError
 from .gamut import lab_to_rgb8, snap_chroma
 from .hints import AB, Hint
 from .images import ImageLike, to_pixels
-from .model import ab_bin_centers
+from .engines.model import ab_bin_centers
 
 if TYPE_CHECKING:
-    from .pipeline import Colorizer
+    from .colorizer import Colorizer
 
 #: Bins closer than this (Lab units) to a mode belong to its color: 21 bins, up to 2 bins away.
 GROUP_RADIUS = 25.0
@@ -83,7 +83,7 @@ def suggest_at_points(
     hint_image: ImageLike | None = None,
 ) -> list[list[Suggestion]]:
     """:func:`suggest_colors` at each of ``points`` (x, y), from one pass of the network."""
-    from .pipeline import mean_lightness  # pipeline imports this module
+    from .colorizer import mean_lightness  # colorizer imports this module
 
     if colorizer.net is None:
         raise WeightsError(

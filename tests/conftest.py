@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from hintcolor.model import AB_GRID_SIDE, NUM_AB_BINS, SIGGRAPH17
+from hintcolor.engines.model import AB_GRID_SIDE, NUM_AB_BINS, SIGGRAPH17
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"

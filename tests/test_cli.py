@@ -114,7 +114,7 @@ def test_existing_output_needs_overwrite(weights_env, photo, tmp_path, capsys):
 
 
 def test_missing_weights_explain_what_to_do(photo, tmp_path, monkeypatch, capsys):
-    from hintcolor import weights
+    from hintcolor.engines import weights
 
     monkeypatch.delenv("HINTCOLOR_WEIGHTS", raising=False)
     monkeypatch.setattr(weights, "search_dirs", lambda: [tmp_path / "models"])
@@ -157,4 +157,4 @@ def test_package_names_load_on_first_use():
     done = subprocess.run([sys.executable, "-c", "import sys, hintcolor; print('torch' in sys.modules); "
                            "from hintcolor import Colorizer, Hint; print(Colorizer.__module__, 'torch' in sys.modules)"],
                           capture_output=True, text=True, timeout=120)
-    assert done.stdout.split() == ["False", "hintcolor.pipeline", "True"], done.stdout + done.stderr
+    assert done.stdout.split() == ["False", "hintcolor.colorizer", "True"], done.stdout + done.stderr

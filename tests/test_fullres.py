@@ -10,8 +10,8 @@ from hintcolor.color import gray_to_l, lab_to_rgb, rgb_to_l
 from hintcolor.errors import InputError
 from hintcolor.hints import encode_hints
 from hintcolor.images import quantize
-from hintcolor.layers import encode_layer
-from hintcolor.pipeline import COMPOSING
+from hintcolor.worker.pixels import encode_layer
+from hintcolor.colorizer import COMPOSING
 
 HALF_LEVEL = 0.5 / 255
 
@@ -134,8 +134,8 @@ def test_unsupported_precision_is_one_clear_error(weights_file):
 
 
 def test_auto_precision_is_reduced_only_where_native(weights_file, monkeypatch):
-    from hintcolor import pipeline
+    from hintcolor import colorizer as colorizer_module
 
     for native, expected in [(True, torch.bfloat16), (False, torch.float32)]:
-        monkeypatch.setattr(pipeline, "native_bf16", lambda: native)
+        monkeypatch.setattr(colorizer_module, "native_bf16", lambda: native)
         assert Colorizer(weights_file, device="cpu").dtype == expected

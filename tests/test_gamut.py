@@ -87,12 +87,12 @@ def test_hints_are_snapped_at_their_lightness():
 
 
 def test_the_lightness_of_a_hint_is_the_mean_over_its_square(echo_weights_file, monkeypatch):
-    from hintcolor import pipeline
+    from hintcolor import colorizer as colorizer_module
 
     image = np.full((40, 60), 0.5, dtype=np.float32)
     image[:, :20] = 0.05  # dark left part; a 4-pixel hint at x = 19.5 covers 2 dark and 2 light columns
     seen = []
-    monkeypatch.setattr(pipeline, "snap_hints", lambda hints, lightness: seen.extend(lightness) or list(hints))
+    monkeypatch.setattr(colorizer_module, "snap_hints", lambda hints, lightness: seen.extend(lightness) or list(hints))
     Colorizer(echo_weights_file, device="cpu", work_size=40).prepared_hints(image, [Hint(19.5, 10, "#00ff00", 4)], None)
     dark, light = (rgb2lab(np.full((1, 1, 3), v))[0, 0, 0] for v in (0.05, 0.5))
     assert seen == [pytest.approx((dark + light) / 2, abs=1e-3)]

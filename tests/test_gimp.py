@@ -20,7 +20,7 @@ from PIL import Image
 from skimage import color as skcolor
 
 from conftest import photo_path
-from hintcolor.client import WorkerClient
+from hintcolor.worker.client import WorkerClient
 from gimp.harness import GIMPS, worker_for
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP_TEST_DIR", "/tmp/hintcolor-test")

@@ -27,7 +27,7 @@ from skimage import color as skcolor
 
 from conftest import ROOT, photo_path
 from gimp.harness import PY27, serve, worker_for
-from hintcolor.client import MESSAGES, NOTICES
+from hintcolor.worker.client import MESSAGES, NOTICES
 from test_gimp_hints import GRAY, _dot_centres, _expected_entries
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP2_TEST_DIR", "/tmp/hintcolor-gimp2-test")

@@ -9,7 +9,7 @@ SCRIPT = """
 import resource, sys
 import numpy as np
 from hintcolor import Colorizer
-from hintcolor.memory import keep_freed_memory
+from hintcolor.worker.memory import keep_freed_memory
 
 kept = keep_freed_memory() if sys.argv[2] == "keep" else None
 colorizer = Colorizer(sys.argv[1], device="cpu", precision="fp32")

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from hintcolor.model import NUM_AB_BINS, SIGGRAPH17, ab_bin_centers
-from hintcolor.weights import load_model
+from hintcolor.engines.model import NUM_AB_BINS, SIGGRAPH17, ab_bin_centers
+from hintcolor.engines.weights import load_model
 
 from conftest import random_state_dict
 

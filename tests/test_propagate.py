@@ -6,11 +6,11 @@ from PIL import Image
 from skimage import color as skcolor
 
 from hintcolor import AB, Colorizer, Hint
-from hintcolor import weights as weights_module
+from hintcolor.engines import weights as weights_module
 from hintcolor.cli import main
 from hintcolor.errors import InputError, WeightsError
 from hintcolor.hints import encode_hints
-from hintcolor.propagate import affinities, propagate, solve_exact
+from hintcolor.engines.propagation import affinities, propagate, solve_exact
 
 from conftest import color_photo, gray_photo
 

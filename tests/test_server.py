@@ -18,9 +18,9 @@ from skimage import color as skcolor
 from PIL import Image
 
 from hintcolor import __version__
-from hintcolor.client import PROTOCOL, WorkerClient, WorkerError, receive_message, send_message
-from hintcolor.layers import place_hint_layer
-from hintcolor.server import Worker
+from hintcolor.worker.client import PROTOCOL, WorkerClient, WorkerError, receive_message, send_message
+from hintcolor.worker.pixels import place_hint_layer
+from hintcolor.worker.server import Worker
 
 from gimp.harness import PY27
 from waiting import wait_for
@@ -164,13 +164,13 @@ def test_bad_requests_get_one_line_errors_and_the_worker_goes_on(worker):
 
 
 def test_client_module_stays_python27_compatible():
-    """GIMP 2.10 plug-ins run Python 2.7 and will share hintcolor/client.py."""
-    import hintcolor.client
+    """GIMP 2.10 plug-ins run Python 2.7 and will share hintcolor/worker/client.py."""
+    import hintcolor.worker.client
 
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "vermin"), "--target=2.7-", "--target=3.6-", "--violations",
-                             "--no-tips", hintcolor.client.__file__], capture_output=True, text=True)
+                             "--no-tips", hintcolor.worker.client.__file__], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
-    with open(hintcolor.client.__file__, "rb") as f:
+    with open(hintcolor.worker.client.__file__, "rb") as f:
         f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
 
 
@@ -178,11 +178,11 @@ def test_the_client_works_under_python27(weights_file):
     """The client under GIMP 2.10's Python 2.7: the real python2.7 of the Debian bullseye chroot
     (tests/gimp/build_gimp_env.sh bullseye; .ci/run builds it), talking to a worker on this machine
     over 127.0.0.1 (a chroot shares the network), its state folder inside the chroot."""
-    import hintcolor.client
+    import hintcolor.worker.client
 
     work = "/tmp/hintcolor-py27-client-%d" % os.getpid()
     host = PY27.prepare(work)
-    shutil.copyfile(hintcolor.client.__file__, host / "client.py")
+    shutil.copyfile(hintcolor.worker.client.__file__, host / "client.py")
     worker = Worker(str(host / "state"), str(weights_file), idle_timeout=60)
     thread = _serve_in_thread(worker)
     script = """
@@ -285,9 +285,9 @@ def test_idle_exit_counts_requests_not_open_connections(tmp_path, weights_file):
 
 
 def test_a_worker_of_another_version_is_asked_to_exit_and_replaced(worker, tmp_path, weights_file, monkeypatch):
-    import hintcolor.server
+    import hintcolor.worker.server
 
-    monkeypatch.setattr(hintcolor.server, "__version__", "0.0.1")
+    monkeypatch.setattr(hintcolor.worker.server, "__version__", "0.0.1")
     with pytest.raises(WorkerError, match=r"version 0\.0\.1 but this plug-in is .*: stop it .*hintcolor serve --stop"):
         WorkerClient(folder=worker.folder, version=__version__).request({"op": "hello"})  # started by hand: say so
     client = _spawning_client(tmp_path, weights_file)
@@ -436,9 +436,9 @@ def test_a_large_log_is_moved_aside_when_a_worker_starts(tmp_path, weights_file)
 
 
 def test_serve_stop_stops_a_worker_of_another_protocol(worker, monkeypatch):
-    import hintcolor.server
+    import hintcolor.worker.server
 
-    monkeypatch.setattr(hintcolor.server, "PROTOCOL", 1)
+    monkeypatch.setattr(hintcolor.worker.server, "PROTOCOL", 1)
     assert WorkerClient(folder=worker.folder).stop()
     assert WorkerClient(folder=worker.folder).hello() is None
     assert not WorkerClient(folder=worker.folder).stop()

@@ -3,8 +3,8 @@ the results of the whole layers, which the live panel and Ctrl+F in GIMP rely on
 import numpy as np
 import pytest
 
-from hintcolor.client import WorkerClient, WorkerError, painted_patches
-from hintcolor.layers import unpack_patches
+from hintcolor.worker.client import WorkerClient, WorkerError, painted_patches
+from hintcolor.worker.pixels import unpack_patches
 
 from test_server import _colorize, _photo_rgba, worker  # noqa: F401 (the fixture)
 

@@ -15,7 +15,7 @@ from hintcolor import Colorizer, Hint, WeightsError, save_hints
 from hintcolor.cli import main
 from hintcolor.errors import InputError
 from hintcolor.gamut import in_gamut, snap_ab
-from hintcolor.model import NUM_AB_BINS
+from hintcolor.engines.model import NUM_AB_BINS
 import hintcolor.suggest as suggest_module
 from hintcolor.suggest import MIN_PROBABILITY, distribution_at, group_bins, suggest_at_points
 
@@ -192,7 +192,7 @@ def test_cli_json_and_k(two_peak_weights, gray_file, tmp_path, capsys):
 
 
 def test_cli_without_weights_says_suggestions_need_the_network(gray_file, tmp_path, monkeypatch, capsys):
-    from hintcolor import weights
+    from hintcolor.engines import weights
 
     monkeypatch.delenv("HINTCOLOR_WEIGHTS", raising=False)
     monkeypatch.setattr(weights, "search_dirs", lambda: [tmp_path / "models"])

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from hintcolor import weights
+from hintcolor.engines import weights
 from hintcolor.errors import WeightsError
-from hintcolor.weights import WeightsFile, download_weights, find_weights, load_model, load_state_dict
+from hintcolor.engines.weights import WeightsFile, download_weights, find_weights, load_model, load_state_dict
 
 from conftest import random_state_dict
 

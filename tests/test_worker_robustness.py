@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from hintcolor.client import MESSAGES, PROTOCOL, WorkerClient, WorkerError, read_secret, receive_message, send_message
-from hintcolor.server import HEADER_TIMEOUT
+from hintcolor.worker.client import MESSAGES, PROTOCOL, WorkerClient, WorkerError, read_secret, receive_message, send_message
+from hintcolor.worker.server import HEADER_TIMEOUT
 
 from waiting import wait_for
 

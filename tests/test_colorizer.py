@@ -8,7 +8,7 @@ from skimage import color as skcolor
 
 from hintcolor import Colorizer, Hint, working_size
 from hintcolor.errors import InputError
-from hintcolor.pipeline import resolve_device
+from hintcolor.colorizer import resolve_device
 
 from conftest import color_photo, gray_photo
 

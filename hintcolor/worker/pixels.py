@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
-from .images import quantize
+from ..errors import InputError
+from ..images import quantize
 
 FORMATS = {"u8": np.uint8, "float": np.float32}
 #: Channels of a layer: gray, gray + alpha, RGB, RGB + alpha.
@@ -75,7 +75,7 @@ def place_hint_layer(hints: np.ndarray, offset: tuple[int, int], size: tuple[int
 def unpack_patches(patches: list, data: bytes | memoryview, width: int, height: int) -> np.ndarray:
     """A ``height``×``width``×4 uint8 layer, transparent black but for ``patches`` ([x, y, w, h]
     rectangles inside it, whose RGBA u8 rows follow one another in ``data``; see
-    :func:`hintcolor.client.painted_patches`)."""
+    :func:`hintcolor.worker.client.painted_patches`)."""
     layer = np.zeros((height, width, 4), dtype=np.uint8)
     start = 0
     for x, y, w, h in patches:

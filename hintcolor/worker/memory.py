@@ -9,7 +9,7 @@ what it frees (so repeated calls reuse it), :func:`release_memory` hands what is
 Both are settings of the whole process, so the library never calls them on its own. The worker
 behind the GIMP plug-ins does (it keeps memory while the user works and hands it back once idle:
 ``hintcolor serve --keep-memory``); a program that colorizes many photos in a row may call
-:func:`keep_freed_memory` once (``from hintcolor.memory import keep_freed_memory``). Without glibc
+:func:`keep_freed_memory` once (``from hintcolor.worker.memory import keep_freed_memory``). Without glibc
 (macOS, Windows, musl) both do nothing.
 """
 from __future__ import annotations

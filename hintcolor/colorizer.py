@@ -4,7 +4,7 @@ Steps: read the image (8-bit stays 8-bit); L* at full resolution; a working copy
 the network (see :func:`working_size`); hints encoded on the working grid; the network predicts
 ab; ab is upsampled (bilinear) to full resolution and joined with the original L*; back to sRGB
 (float, or 8-bit directly). The full-resolution steps are in :mod:`hintcolor.fullres`. The
-propagation engine (:mod:`hintcolor.propagate`) replaces the network steps and gives ab at full
+propagation engine (:mod:`hintcolor.engines.propagation`) replaces the network steps and gives ab at full
 resolution directly.
 """
 from __future__ import annotations
@@ -25,9 +25,9 @@ from .errors import InputError, WeightsError
 from .gamut import snap_hints
 from .hints import Hint, check_inside, encode_hints, hint_pixels, hints_from_image
 from .images import ImageLike, gray_if_equal, rgba_array, to_pil, to_pixels, unit_float
-from .propagate import propagate, solve_size
+from .engines.propagation import propagate, solve_size
 from .suggest import Suggestion, suggest_colors
-from .weights import find_weights, load_model
+from .engines.weights import find_weights, load_model
 
 Resize = Literal["aspect", "squash"]
 Engine = Literal["auto", "siggraph17", "propagate"]
@@ -128,7 +128,7 @@ class Colorizer:
     >>> result.save("colorized.png")
 
     ``engine``: ``"siggraph17"`` (the network; needs its weights), ``"propagate"`` (edge-aware
-    propagation of the hints, :mod:`hintcolor.propagate`; needs no weights but at least one hint),
+    propagation of the hints, :mod:`hintcolor.engines.propagation`; needs no weights but at least one hint),
     or ``"auto"`` (default): the network when its weights are found, else propagation, with
     ``notice`` saying so. ``work_size`` is the short side of the network's working grid and
     ``resize`` how the photo is fitted to it (see :func:`working_size`). ``precision``: what the

@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 import torch
 
-from .errors import WeightsError
+from ..errors import WeightsError
 from .model import SIGGRAPH17
 
 ENV_VAR = "HINTCOLOR_WEIGHTS"

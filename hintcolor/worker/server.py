@@ -6,10 +6,10 @@ read. Each connection is served by its own thread with its own timeouts; coloriz
 a time in a single compute thread. A client that goes away (GIMP's Cancel) is noticed between stages and its
 request abandoned; whatever a client sends, the worker logs one line and goes on serving. It
 keeps the model loaded between calls and exits after ``idle_timeout`` seconds without a request;
-the memory a request frees is kept for the next one (:mod:`hintcolor.memory`) and handed back to
+the memory a request frees is kept for the next one (:mod:`hintcolor.worker.memory`) and handed back to
 the system after ``keep_memory`` seconds without a request.
 Its address is published in ``worker.json`` and its log is ``worker.log``, both in the state
-folder; the protocol is described in :mod:`hintcolor.client`.
+folder; the protocol is described in :mod:`hintcolor.worker.client`.
 """
 from __future__ import annotations
 
@@ -30,17 +30,17 @@ from typing import Callable, TextIO
 
 import numpy as np
 
-from . import __version__
+from .. import __version__
 from .client import (HOST, LOG_FILE, MAX_PATCHES, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
                      read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
-from .errors import HintcolorError, InputError, WeightsError
-from .layers import (CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer,
+from ..errors import HintcolorError, InputError, WeightsError
+from .pixels import (CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer,
                      unpack_patches)
 from .memory import keep_freed_memory, release_memory
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 #: Seconds without a request after which the worker hands the memory its requests freed back to
-#: the system (until then the next request reuses it: see hintcolor.memory).
+#: the system (until then the next request reuses it: see hintcolor.worker.memory).
 DEFAULT_KEEP_MEMORY = 30.0
 #: Seconds a client may take to send a header (also between two requests on one connection).
 HEADER_TIMEOUT = 30.0
@@ -54,7 +54,7 @@ MAX_WORK_SIZE = 1024  # the plug-in offers up to 1024; the grid (up to 4× wider
 #: worker.log is moved to worker.log.1 when a worker starts and finds it larger than this.
 LOG_LIMIT = 1 << 20
 OPERATIONS = ("hello", "shutdown", "colorize", "suggest", "export_hints", "import_hints")
-#: Ops that compute: each runs in the compute thread, its errors phrased by hintcolor.client.MESSAGES.
+#: Ops that compute: each runs in the compute thread, its errors phrased by hintcolor.worker.client.MESSAGES.
 COMPUTE_OPS = ("colorize", "suggest", "export_hints", "import_hints")
 #: Points one suggest request may ask about, and suggestions per point (the reply header stays small).
 MAX_POINTS = 32
@@ -67,7 +67,7 @@ MAX_SESSION = 64
 
 
 class RequestError(Exception):
-    """A request answered with an error reply: ``code`` (see hintcolor.client.MESSAGES) and one line.
+    """A request answered with an error reply: ``code`` (see hintcolor.worker.client.MESSAGES) and one line.
     ``close``: the connection cannot go on (the payload was not read)."""
 
     def __init__(self, code: str, message: str, close: bool = False):
@@ -372,7 +372,7 @@ class Worker:
         points = points or dot_centres(hint_layer)[:MAX_POINTS]
         if not points:
             raise RequestError("no_points", "no sample point and no painted dot to suggest colors for")
-        from .suggest import suggest_at_points
+        from ..suggest import suggest_at_points
 
         progress(0.1, "Asking the network which colors fit")
         found = suggest_at_points(colorizer, pixels, points, k=k, hint_image=hint_layer)
@@ -381,7 +381,7 @@ class Worker:
 
     def _export_hints(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
         """The hint layer's dots as a hints JSON document (UTF-8 payload), as a colorize call reads them."""
-        from .hint_layer import export_hints
+        from ..hint_layer import export_hints
 
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header["hints"]
@@ -393,7 +393,7 @@ class Worker:
 
     def _import_hints(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
         """A hints file (the payload) painted as dots: an RGBA u8 layer of the photo's size."""
-        from .hint_layer import import_hints, paint_hint_layer
+        from ..hint_layer import import_hints, paint_hint_layer
 
         photo, name = header["photo"], str(header.get("name", "the hints file"))[:1000]
         try:
@@ -417,7 +417,7 @@ class Worker:
         self.log(f"model loaded in {time.perf_counter() - start:.2f} s")
 
     def _colorizer(self, device: str, engine: str, precision: str, progress: Progress):
-        from .pipeline import Colorizer, resolve_device
+        from ..colorizer import Colorizer, resolve_device
 
         try:
             resolved = str(resolve_device(device))
@@ -579,7 +579,7 @@ def hint_pixels(hint: dict, data: bytes | memoryview) -> np.ndarray:
 
 def colorize_options(options: object) -> dict:
     """The colorize request's options, checked: device, engine, precision, work_size, snap_hints."""
-    from .pipeline import ENGINES, PRECISIONS
+    from ..colorizer import ENGINES, PRECISIONS
 
     options = dict(options) if isinstance(options, dict) else {}
     device, engine, work_size = options.get("device", "auto"), options.get("engine", "auto"), options.get("work_size", 256)

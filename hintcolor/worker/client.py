@@ -2,7 +2,7 @@
 
 Standard library only and Python 2.7-compatible: the GIMP plug-ins (GIMP 3's Python 3 and GIMP
 2.10's Python 2.7) load this file, copied beside them by install.py as ``hintcolor_client.py``.
-The worker (``hintcolor serve``, :mod:`hintcolor.server`) uses the same functions. The messages
+The worker (``hintcolor serve``, :mod:`hintcolor.worker.server`) uses the same functions. The messages
 of :class:`WorkerError` are shown in GIMP, so they speak of GIMP's dialog, not of flags.
 
 Protocol (version ``PROTOCOL``), over a TCP connection to 127.0.0.1. Each message is a 4-byte

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .hints import Hint, encode_hints
+from ..hints import Hint, encode_hints
 
 #: Pixels up to which a level is solved exactly (sparse LU); coarser than that is never needed.
 MAX_DIRECT_PIXELS = 20_000

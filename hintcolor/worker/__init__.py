@@ -1,0 +1,1 @@
+"""The worker GIMP talks to (``hintcolor serve``): its server, client, wire pixels and memory policy."""
