@@ -60,7 +60,7 @@ def distributions(modules: set[str]) -> dict[str, set[str]]:
 def test_every_package_the_library_imports_is_a_dependency():
     imported = imported_modules([ROOT / "hintcolor"])
     found = distributions(imported)
-    assert imported == set(found), f"hintcolor/ imports {sorted(imported - set(found))}, which no installed package provides"
+    assert imported == set(found), f"hintcolor/ imports {sorted(imported - set(found))}, which no package provides"
     declared = requirement_names(PROJECT["dependencies"])
     missing = {module: names for module, names in found.items() if not names & declared}
     assert not missing, f"hintcolor/ imports these, not declared in pyproject.toml's dependencies: {missing}"
@@ -69,11 +69,11 @@ def test_every_package_the_library_imports_is_a_dependency():
 def test_every_dependency_is_imported_by_the_library():
     imported = set().union(*distributions(imported_modules([ROOT / "hintcolor"])).values())
     unused = requirement_names(PROJECT["dependencies"]) - imported
-    assert not unused, f"pyproject.toml's dependencies list {sorted(unused)}, which hintcolor/ never imports: move them to an extra"
+    assert not unused, f"pyproject.toml's dependencies list {sorted(unused)}, never imported by hintcolor/: use an extra"
 
 
-def test_what_the_tests_and_benchmarks_import_is_in_the_test_extra():
+def test_what_the_tests_benchmarks_and_picture_scripts_import_is_in_the_test_extra():
     declared = requirement_names(PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"])
-    found = distributions(imported_modules([ROOT / "tests", ROOT / "benchmarks", ROOT / "install.py"]))
+    found = distributions(imported_modules([ROOT / "tests", ROOT / "benchmarks", ROOT / "docs", ROOT / "install.py"]))
     missing = {module: names for module, names in found.items() if not names & declared}
-    assert not missing, f"tests or benchmarks import these, not in the test extra: {missing}"
+    assert not missing, f"tests, benchmarks or docs/ scripts import these, not in the test extra: {missing}"
