@@ -142,7 +142,8 @@ def fetch_weights(python: Path) -> str | None:
     if got.returncode == 0:
         return got.stdout.strip().splitlines()[-1]
     print("[install] network weights missing (no download possible here): put siggraph17-df00044c.pth into "
-          f"{ROOT / 'models'} or set HINTCOLOR_WEIGHTS, then run 'hintcolor weights verify'", flush=True)
+          f"{ROOT / 'models'} or set HINTCOLOR_WEIGHTS, then run 'hintcolor weights verify' (README: Weights)",
+          flush=True)
     return None
 
 
