@@ -18,13 +18,23 @@ from skimage import color as skcolor
 from PIL import Image
 
 from hintcolor import __version__
-from hintcolor.worker.client import PROTOCOL, WorkerClient, WorkerError, receive_message, send_message
+from hintcolor.worker.client import WorkerClient, WorkerError, receive_message, send_message
 from hintcolor.worker.pixels import place_hint_layer
+from hintcolor.worker.protocol import VERSION
 from hintcolor.worker.server import Worker
 
+from conftest import ROOT
 from gimp.harness import PY27
+from plugin_modules import shared_module
 from waiting import wait_for
 
+#: The plug-ins' side: the worker's error codes and notices in GIMP's words.
+REQUESTS = shared_module("hintcolor_requests")
+
+
+def _gimp_client(**kwargs):
+    """A client that phrases the worker's refusals and notices as the plug-ins do."""
+    return WorkerClient(messages=REQUESTS.MESSAGES, notices=REQUESTS.NOTICES, **kwargs)
 
 
 def _serve_in_thread(worker):
@@ -104,7 +114,7 @@ def test_handshake_and_private_files(worker):
     client = WorkerClient(folder=worker.folder, version=__version__)
     sock, reply = client.hello()
     sock.close()
-    assert reply["ok"] and reply["version"] == __version__ and reply["protocol"] == PROTOCOL
+    assert reply["ok"] and reply["version"] == __version__ and reply["protocol"] == VERSION
     for name in ("secret", "worker.json"):
         mode = stat.S_IMODE(os.stat(os.path.join(worker.folder, name)).st_mode)
         assert mode == 0o600, name
@@ -163,41 +173,56 @@ def test_bad_requests_get_one_line_errors_and_the_worker_goes_on(worker):
     assert client.hello()[1]["ok"]
 
 
-def test_client_module_stays_python27_compatible():
-    """GIMP 2.10 plug-ins run Python 2.7 and will share hintcolor/worker/client.py."""
+def test_client_and_protocol_modules_stay_python27_compatible(tmp_path):
+    """GIMP 2.10 plug-ins run Python 2.7 and share hintcolor/worker/client.py and protocol.py:
+    vermin finds no newer construct, and, under the names install.py gives them, they import with
+    the standard library alone."""
     import hintcolor.worker.client
+    import hintcolor.worker.protocol
 
+    files = [hintcolor.worker.client.__file__, hintcolor.worker.protocol.__file__]
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "vermin"), "--target=2.7-", "--target=3.6-", "--violations",
-                             "--no-tips", hintcolor.worker.client.__file__], capture_output=True, text=True)
+                             "--no-tips", *files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
-    with open(hintcolor.worker.client.__file__, "rb") as f:
-        f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
+    for path in files:
+        with open(path, "rb") as f:
+            f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
+        shutil.copyfile(path, tmp_path / f"hintcolor_{os.path.basename(path)}")
+    imported = subprocess.run([sys.executable, "-S", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                               "import hintcolor_client; print(hintcolor_client.protocol.__name__)", str(tmp_path)],
+                              capture_output=True, text=True)  # -S: without site-packages (numpy, the package)
+    assert imported.stdout.split() == ["hintcolor_protocol"], imported.stderr
 
 
 def test_the_client_works_under_python27(weights_file):
-    """The client under GIMP 2.10's Python 2.7: the real python2.7 of the Debian bullseye chroot
-    (tests/gimp/build_gimp_env.sh bullseye; .ci/run builds it), talking to a worker on this machine
-    over 127.0.0.1 (a chroot shares the network), its state folder inside the chroot."""
+    """The client, the protocol and the plug-ins' messages under GIMP 2.10's Python 2.7: the real
+    python2.7 of the Debian bullseye chroot (tests/gimp/build_gimp_env.sh bullseye; .ci/run builds
+    it), talking to a worker on this machine over 127.0.0.1 (a chroot shares the network), its state
+    folder inside the chroot; the modules under the names install.py gives them."""
     import hintcolor.worker.client
+    import hintcolor.worker.protocol
 
     work = "/tmp/hintcolor-py27-client-%d" % os.getpid()
     host = PY27.prepare(work)
-    shutil.copyfile(hintcolor.worker.client.__file__, host / "client.py")
+    for module in (hintcolor.worker.client, hintcolor.worker.protocol):
+        shutil.copyfile(module.__file__, host / f"hintcolor_{os.path.basename(module.__file__)}")
+    for path in (ROOT / "gimp_plugin" / "shared").glob("*.py"):
+        shutil.copyfile(path, host / path.name)
     worker = Worker(str(host / "state"), str(weights_file), idle_timeout=60)
     thread = _serve_in_thread(worker)
     script = """
 import sys
 sys.path.insert(0, sys.argv[2])
-import client
-c = client.WorkerClient(folder=sys.argv[1])
+import hintcolor_client as client, hintcolor_protocol as protocol, hintcolor_requests as requests
+c = client.WorkerClient(folder=sys.argv[1], messages=requests.MESSAGES, notices=requests.NOTICES)
 stages = []
-photo = {"width": 8, "height": 8, "format": "u8"}
-reply, data = c.request({"op": "colorize", "photo": photo, "hints": {"width": 8, "height": 8, "x": 0, "y": 0},
-                         "options": {"engine": "propagate"}},
-                        [b"\\x80" * 256, b"\\xc8\\x28\\x28\\xff" * 64], progress=lambda f, t: stages.append(t))
+options = protocol.worker_options("propagate", "auto", 256, "auto", True)
+hints, patches = protocol.hint_layer_request((0, 0), (0, 0), (8, 8), b"\\xc8\\x28\\x28\\xff" * 64)
+reply, data = c.request(protocol.colorize_header((8, 8), "u8", 1, hints, options), [b"\\x80" * 64] + patches,
+                        progress=lambda f, t: stages.append(t))
 print("%s %d %s %s" % (reply["ok"], len(data), stages[-1], sys.version_info[:2]))
 try:
-    c.request({"op": "colorize", "photo": photo, "hints": None, "options": {"engine": "propagate"}}, b"\\x80" * 256)
+    c.request(protocol.colorize_header((8, 8), "u8", 1, None, options), b"\\x80" * 64)
 except client.WorkerError as e:
     print("error: %s" % e)
 """
@@ -209,7 +234,7 @@ except client.WorkerError as e:
         thread.join(10)
         shutil.rmtree(host, ignore_errors=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["True 256 Sending the result (2, 7)",
+    assert result.stdout.splitlines() == ["True 192 Sending the result (2, 7)",
                                           "error: the propagation engine needs at least one color dot: paint dots on "
                                           "a hint layer and choose it as Hint layer, or choose Engine: Network"]
 
@@ -301,7 +326,7 @@ def test_a_worker_of_another_version_is_asked_to_exit_and_replaced(worker, tmp_p
 def _publish(folder, port):
     os.makedirs(folder, mode=0o700, exist_ok=True)
     with open(os.path.join(folder, "worker.json"), "w") as f:
-        json.dump({"pid": 999999, "port": port, "version": __version__, "protocol": PROTOCOL}, f)
+        json.dump({"pid": 999999, "port": port, "version": __version__, "protocol": VERSION}, f)
 
 
 def _closed_port():
@@ -384,7 +409,7 @@ def test_library_errors_and_notices_reach_gimp_in_its_words(tmp_path, monkeypatc
     monkeypatch.setenv("HINTCOLOR_WEIGHTS", str(tmp_path / "nowhere" / "siggraph17.pth"))
     worker = Worker(str(tmp_path / "state"), None, idle_timeout=60)
     _serve_in_thread(worker)
-    client = WorkerClient(folder=worker.folder)
+    client = _gimp_client(folder=worker.folder)
     photo = _photo_rgba(64, 48)
     hints = np.zeros((48, 64, 4), np.uint8)
     hints[20:23, 30:33] = (200, 40, 40, 255)
@@ -417,10 +442,15 @@ def test_a_worker_no_longer_named_in_worker_json_exits(tmp_path, weights_file):
 
 
 def test_a_refused_secret_names_the_worker_to_end(worker):
+    from hintcolor.errors import HintcolorError
+    from hintcolor.worker.server import stop
+
     with open(os.path.join(worker.folder, "secret"), "w") as f:  # the secret changed after the worker started
         f.write("0" * 64)
     with pytest.raises(WorkerError, match=rf"refused this plug-in's secret .*end the worker process \(pid {os.getpid()}\)"):
-        WorkerClient(folder=worker.folder).request({"op": "hello"})
+        _gimp_client(folder=worker.folder).request({"op": "hello"})
+    with pytest.raises(HintcolorError, match=rf"refused this user's secret .*end its process \(pid {os.getpid()}\)"):
+        stop(worker.folder)  # hintcolor serve --stop, in the words of the command line
     with open(os.path.join(worker.folder, "secret"), "w") as f:
         f.write(worker.secret.decode())
 
@@ -438,7 +468,7 @@ def test_a_large_log_is_moved_aside_when_a_worker_starts(tmp_path, weights_file)
 def test_serve_stop_stops_a_worker_of_another_protocol(worker, monkeypatch):
     import hintcolor.worker.server
 
-    monkeypatch.setattr(hintcolor.worker.server, "PROTOCOL", 1)
+    monkeypatch.setattr(hintcolor.worker.server, "VERSION", 1)
     assert WorkerClient(folder=worker.folder).stop()
     assert WorkerClient(folder=worker.folder).hello() is None
     assert not WorkerClient(folder=worker.folder).stop()
