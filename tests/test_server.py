@@ -221,10 +221,13 @@ hints, patches = protocol.hint_layer_request((0, 0), (0, 0), (8, 8), b"\\xc8\\x2
 reply, data = c.request(protocol.colorize_header((8, 8), "u8", 1, hints, options), [b"\\x80" * 64] + patches,
                         progress=lambda f, t: stages.append(t))
 print("%s %d %s %s" % (reply["ok"], len(data), stages[-1], sys.version_info[:2]))
-try:
-    c.request(protocol.colorize_header((8, 8), "u8", 1, None, options), b"\\x80" * 64)
-except client.WorkerError as e:
-    print("error: %s" % e)
+for header, payload in ((protocol.colorize_header((8, 8), "u8", 1, None, options), b"\\x80" * 64),
+                        (protocol.colorize_header((4000, 3000), "u8", 4, dict(hints, patches=[[7, 7, 2, 1]]), options),
+                         [b"\\x80" * 48000000, b"\\x00" * 8])):
+    try:
+        c.request(header, payload)
+    except client.WorkerError as e:
+        print("error: %s" % e)
 """
     try:
         result = subprocess.run(PY27.python(work, "-c", script, f"{work}/state", work), capture_output=True, text=True,
@@ -236,7 +239,9 @@ except client.WorkerError as e:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["True 192 Sending the result (2, 7)",
                                           "error: the propagation engine needs at least one color dot: paint dots on "
-                                          "a hint layer and choose it as Hint layer, or choose Engine: Network"]
+                                          "a hint layer and choose it as Hint layer, or choose Engine: Network",
+                                          "error: the hintcolor worker refused the request: the patch [7, 7, 2, 1] is "
+                                          "not inside the hint layer"]
 
 
 def test_place_hint_layer_crops_and_pads():

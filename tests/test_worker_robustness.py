@@ -418,3 +418,21 @@ def test_a_queued_request_whose_client_leaves_is_dropped_before_it_starts(runnin
         assert reply["ok"]  # the running request was not disturbed
     assert running.alive()
 
+
+# --- a refusal reaches the user, whatever the size of the body the client is still sending ---
+
+def test_a_refusal_reaches_the_client_even_while_it_still_sends_a_large_body(running):
+    """The worker refuses some requests by their header alone, before their body (a patch outside the
+    hint layer, a body of another size than the layers need): the client, still sending a 48 MB photo
+    when the refusal comes, reports the refusal, never "the worker stopped during the request"."""
+    photo = bytes(4000 * 3000 * 4)
+    outside = {"op": "colorize", "photo": {"width": 4000, "height": 3000, "format": "u8"}, "options": {},
+               "hints": {"width": 4, "height": 4, "x": 0, "y": 0, "patches": [[3, 3, 2, 1]]}}
+    for _ in range(3):
+        with pytest.raises(WorkerError, match=r"the patch \[3, 3, 2, 1\] is not inside the hint layer"):
+            running.client.request(outside, [photo, bytes(8)])
+    declared = dict(colorize_header(10, 10))
+    with pytest.raises(WorkerError, match="declares 48000000 bytes of pixels but its layers need 400"):
+        running.client.request(declared, photo)
+    assert running.alive()
+

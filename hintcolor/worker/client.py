@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 import binascii
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -31,6 +32,8 @@ LOG_FILE = "worker.log"
 START_TIMEOUT = 120.0
 HELLO_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 900.0
+#: Bytes a request's payload is sent in; between two, the client looks for an early reply (a refusal).
+SEND_CHUNK = 1 << 20
 
 
 class WorkerError(Exception):
@@ -108,6 +111,31 @@ def send_message(sock, header, payload=b""):
     sock.sendall(protocol.encode_header(dict(header, size=sum(len(p) for p in parts))))
     for part in parts:
         sock.sendall(part)
+
+
+def send_request(sock, header, payload=b""):
+    """Send a request as :func:`send_message` does, its payload in slices of SEND_CHUNK bytes, looking
+    for an early reply between two: the worker answers before the payload only to refuse the
+    request, and the rest is then not sent. Returns whether all was sent (False: a reply waits)."""
+    parts = payload if isinstance(payload, list) else [payload]
+    try:
+        sock.sendall(protocol.encode_header(dict(header, size=sum(len(p) for p in parts))))
+        for part in parts:
+            view = memoryview(part)
+            for start in range(0, len(view), SEND_CHUNK):
+                if _readable(sock):
+                    return False
+                sock.sendall(view[start:start + SEND_CHUNK])
+    except socket.error:  # the worker refused and closed: its refusal may have arrived before
+        if not _readable(sock):
+            raise
+        return False
+    return True
+
+
+def _readable(sock):
+    """Whether the socket has something to read now (bytes, or its end)."""
+    return bool(select.select([sock], [], [], 0)[0])
 
 
 def receive_header(sock):
@@ -208,7 +236,7 @@ class WorkerClient(object):
         sock = self._sock = self._connect(progress, start)
         try:
             sock.settimeout(REQUEST_TIMEOUT)
-            send_message(sock, dict(header, token=read_secret(self.folder)), payload)
+            send_request(sock, dict(header, token=read_secret(self.folder)), payload)
             reply, data = receive_message(sock)
             while "progress" in reply:
                 if progress:

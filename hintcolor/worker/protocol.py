@@ -52,6 +52,11 @@ then ``header["size"]`` bytes of payload. A connection may carry several request
   with the photo's own alpha for one with alpha (``channels`` 2 or 4);
   or ``{"ok": false, "code": ..., "error": "one line"}`` (:func:`error_reply`). ``code`` names
   what went wrong (:data:`ERRORS`); a reply may carry ``notice``, a code of :data:`NOTICES`.
+- The worker answers before a request's payload only to refuse it (a header it refuses by itself:
+  unknown op, layers too large, a ``size`` they do not need, patches outside the hint layer, ...).
+  It then stops sending (half-closes), and reads and discards what the client still sends (at most
+  :data:`DISCARD_BYTES`, for at most :data:`DISCARD_SECONDS` s) before it closes, so that the
+  refusal reaches a client that is still sending; a client should watch for it while it sends.
 - Closing the connection cancels the request (so does sending anything while it runs, e.g.
   ``{"op": "cancel"}``, :data:`CANCEL`): the worker notices between stages, abandons it, closes the
   connection and goes on serving others.
@@ -117,6 +122,9 @@ HEADER_TIMEOUT = 30.0
 TRANSFER_TIMEOUT = 30.0
 #: Connections served at once; more are closed at once.
 MAX_CONNECTIONS = 32
+#: After refusing a request before its payload: bytes of it read and discarded at most, and for how long.
+DISCARD_BYTES = 64 << 20
+DISCARD_SECONDS = 10.0
 
 # --- error codes (a refusal's "code") and what each means: the worker's "error" unless it says more ---
 SECRET = "secret"

@@ -36,7 +36,7 @@ from .client import (HOST, LOG_FILE, STATE_FILE, WorkerClient, WorkerError, read
 from ..errors import HintcolorError, InputError, WeightsError
 from .pixels import decode_layer, encode_layer, place_hint_layer, split_layer, unpack_patches
 from .memory import keep_freed_memory, release_memory
-from .protocol import (COLORIZE, DEVICE, EXPORT_HINTS, FAILED, HEADER_TIMEOUT, HELLO,
+from .protocol import (COLORIZE, DEVICE, DISCARD_BYTES, DISCARD_SECONDS, EXPORT_HINTS, FAILED, HEADER_TIMEOUT, HELLO,
                        IMPORT_HINTS, INPUT, KEPT_PHOTOS, MAX_CONNECTIONS, MAX_POINTS, MAX_SUGGESTIONS, NEEDS_HINTS,
                        NEEDS_HINTS_NO_WEIGHTS, NO_POINTS, RGBA, SECRET, SESSION, SHUTDOWN, SUGGEST, SUGGEST_WEIGHTS,
                        TRANSFER_TIMEOUT, U8, VERSION, WEIGHTS, WEIGHTS_MISSING, ProtocolError, RequestError, check_count,
@@ -218,7 +218,7 @@ class Worker:
             self.log(f"{header.get('op')!r:.40} request: error: {e}")
             reply, data = error_reply(e.code, str(e)), b""
             if e.close:
-                send_message(connection, reply)
+                refuse(connection, reply)
                 return False
         connection.settimeout(TRANSFER_TIMEOUT)
         computed = time.perf_counter()
@@ -481,6 +481,25 @@ def colorize_options(options: object) -> dict:
     from ..colorizer import ENGINES, PRECISIONS
 
     return check_options(options, ENGINES, PRECISIONS)
+
+
+def refuse(connection: socket.socket, reply: dict) -> None:
+    """Send the refusal of a request whose payload was not read, then stop sending and read and drop
+    what the client still sends, until it closes (at most DISCARD_BYTES, for DISCARD_SECONDS): closing
+    at once with its bytes unread would reset the connection, and the client, still sending, could
+    lose the refusal. Nothing is kept; the caller closes the connection."""
+    send_message(connection, reply)
+    buffer = bytearray(64 << 10)
+    left, deadline = DISCARD_BYTES, time.monotonic() + DISCARD_SECONDS
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        while left > 0 and wait_readable(connection, max(0.0, deadline - time.monotonic())):
+            got = connection.recv_into(buffer, min(len(buffer), left))
+            if not got:
+                return
+            left -= got
+    except OSError:  # the client has gone: nothing more to wait for
+        pass
 
 
 def open_log(path: str) -> tuple[TextIO, bool]:
