@@ -280,6 +280,78 @@ def test_client_starts_a_worker_and_restarts_a_crashed_one(tmp_path, weights_fil
     assert "listening on 127.0.0.1" in open(client.log_path).read()
 
 
+def _plugin_colorize(client):
+    """What Colorize with Hints asks, as the plug-ins build it (engine Propagate hints: a dot on a
+    small gray photo); returns (reply, the progress texts shown)."""
+    protocol = shared_module("hintcolor_protocol")
+    hints, patches = protocol.hint_layer_request((0, 0), (0, 0), (16, 16), bytes(4 * 16 * 5) + b"\xc8\x28\x28\xff" * 16 * 11)
+    header = protocol.colorize_header((16, 16), protocol.U8, 1, hints,
+                                      protocol.worker_options("propagate", "cpu", 256, "auto", True))
+    client.start_early()  # as the plug-ins do: the worker starts while GIMP reads the pixels
+    shown = []
+    reply, _ = client.request(header, [bytes(range(0, 256, 1))] + patches, progress=lambda f, text: shown.append(text))
+    return reply, shown
+
+
+def test_a_worker_killed_between_two_runs_is_replaced_by_the_next_run(tmp_path, weights_file):
+    """kill -9 of the worker between two runs: the next run starts a new worker and says so while it
+    starts, and gets its result."""
+    client = _gimp_client(python=sys.executable, folder=str(tmp_path / "state"), version=__version__,
+                          serve_args=["--weights", str(weights_file), "--idle-timeout", "60"])
+    reply, shown = _plugin_colorize(client)
+    assert reply["ok"] and shown[0] == "Starting the hintcolor worker"
+    first = client.hello()[1]["pid"]
+    os.kill(first, signal.SIGKILL)  # worker.json stays behind, naming a port nothing listens on
+    wait_for(lambda: client.hello() is None, 10, "the killed worker's port to close")
+    again = _gimp_client(python=sys.executable, folder=str(tmp_path / "state"), version=__version__,
+                         serve_args=["--weights", str(weights_file), "--idle-timeout", "60"])
+    reply, shown = _plugin_colorize(again)
+    assert reply["ok"] and shown[0] == "The hintcolor worker stopped: starting a new one"
+    assert client.hello()[1]["pid"] != first
+    assert "client: the worker stopped (nothing listens on port" in open(client.log_path).read()
+    client.request({"op": "shutdown"}, start=False)
+
+
+def test_a_worker_killed_between_two_runs_that_cannot_be_restarted_from_here_says_so(tmp_path, weights_file):
+    """A GIMP in a sandbox (the plug-in cannot see the environment's Python) uses a worker started
+    outside it ('hintcolor serve --state-dir'); killed between two runs, the next run says in one line
+    that the worker stopped and how to go on, and runs once it is started again."""
+    folder = tmp_path / "state"
+
+    def serve():
+        return subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(folder),
+                                 "--weights", str(weights_file), "--idle-timeout", "60"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def sandboxed():
+        return _gimp_client(python=str(tmp_path / "outside" / ".venv" / "bin" / "python"), folder=str(folder),
+                            version=__version__)
+
+    def answers():
+        answer = sandboxed().hello()
+        if answer is not None:
+            answer[0].close()
+        return answer is not None
+
+    worker = serve()
+    try:
+        wait_for(answers, 120, "the worker to start")
+        assert _plugin_colorize(sandboxed())[0]["ok"]
+        worker.kill()
+        worker.wait(10)
+        with pytest.raises(WorkerError) as error:
+            _plugin_colorize(sandboxed())
+        assert str(error.value) == (
+            f"the hintcolor worker stopped, and a new one cannot be started from here ({tmp_path}/outside/.venv/bin/python "
+            f"cannot be found): start 'hintcolor serve --state-dir {folder}' again outside GIMP's sandbox, then run again")
+        worker = serve()  # as the message says
+        wait_for(answers, 120, "the worker to start again")
+        assert _plugin_colorize(sandboxed())[0]["ok"]
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+
 def test_worker_killed_mid_request_is_reported_with_its_log(tmp_path, weights_file):
     client = _spawning_client(tmp_path, weights_file)
     client.request({"op": "hello"})
@@ -344,8 +416,8 @@ def test_a_stale_worker_json_is_one_line_for_a_worker_started_by_hand(tmp_path):
     folder = str(tmp_path / "state")
     port = _closed_port()
     _publish(folder, port)
-    with pytest.raises(WorkerError, match=rf"no hintcolor worker answers \(nothing listens on port {port}; worker.json is left "
-                                          rf"from one that stopped\): start it again with 'hintcolor serve --state-dir"):
+    with pytest.raises(WorkerError, match=rf"^the hintcolor worker stopped \(nothing listens on port {port}; worker.json is "
+                                          rf"left from it\): start it again with 'hintcolor serve --state-dir .*', then run again$"):
         WorkerClient(folder=folder).request({"op": "hello"})
 
 

@@ -199,6 +199,7 @@ class WorkerClient(object):
         self.notices = notices or protocol.NOTICES
         self._starting = None
         self._sock = None
+        self._stopped = None  # why the worker worker.json names is gone, once found so
 
     def cancel(self):
         """End the request in progress from another thread: the worker abandons it, and
@@ -270,9 +271,10 @@ class WorkerClient(object):
         if sock is None:
             if not start:
                 raise WorkerError("no hintcolor worker is running (state folder %s)" % self.folder)
-            if progress:
-                progress(0.0, "Starting the hintcolor worker")
             process, self._starting = self._starting or self._start(), None
+            if progress:
+                progress(0.0, "The hintcolor worker stopped: starting a new one" if self._stopped
+                         else "Starting the hintcolor worker")
             sock = self._wait_for_worker(process)
         return sock
 
@@ -322,10 +324,11 @@ class WorkerClient(object):
         try:
             sock, reply = self._hello(port)
         except _NoWorker as e:
+            self._stopped = "%s; %s is left from it" % (e, STATE_FILE)
             if not self.python:
-                raise WorkerError("no hintcolor worker answers (%s; %s is left from one that stopped): "
-                                  "start it again with 'hintcolor serve --state-dir %s'" % (e, STATE_FILE, self.folder))
-            self.note("%s named in %s: starting a new worker" % (e, STATE_FILE))
+                raise WorkerError("the hintcolor worker stopped (%s): start it again with 'hintcolor serve "
+                                  "--state-dir %s', then run again" % (self._stopped, self.folder))
+            self.note("the worker stopped (%s): starting a new one" % self._stopped)
             return None
         if not reply.get("ok"):
             sock.close()
@@ -397,6 +400,10 @@ class WorkerClient(object):
         if not self.python:
             raise WorkerError("no hintcolor worker is running: start it with 'hintcolor serve --state-dir %s'"
                               % self.folder)
+        if not os.path.exists(self.python) and self._stopped:
+            raise WorkerError("the hintcolor worker stopped, and a new one cannot be started from here (%s cannot be "
+                              "found): start 'hintcolor serve --state-dir %s' again outside GIMP's sandbox, then run "
+                              "again" % (self.python, self.folder))
         if not os.path.exists(self.python):
             raise WorkerError("no hintcolor worker is running, and %s cannot be found from here to start one: "
                               "start 'hintcolor serve --state-dir %s' outside GIMP's sandbox, or re-run install.py"
