@@ -31,7 +31,9 @@ CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PLUGIN_NAME = "hintcolor"
 GIMP_VERSIONS = ("3.0", "3.2")
 PLUGIN = ROOT / "gimp_plugin"
-GIMP2_LIB = "hintcolor_lib"  # beside GIMP 2.10's plug-ins/hintcolor.py: its modules, client and config
+GIMP2_LIB = "hintcolor_lib"  # beside GIMP 2.10's plug-ins/hintcolor.py: its modules, client, protocol and config
+#: The worker's modules the plug-ins load, and the names they have beside them.
+WORKER_MODULES = {"client.py": "hintcolor_client.py", "protocol.py": "hintcolor_protocol.py"}
 
 
 def main() -> int:
@@ -217,11 +219,12 @@ def install_plugins(gimp3: list[Path], gimp2: list[Path], python: Path, weights:
 
 
 def copy_modules(target: Path, modules: list[Path], config: dict) -> None:
-    """``modules``, the modules both plug-ins share, the worker protocol and the config into ``target``."""
+    """``modules``, the modules both plug-ins share, the worker's client and protocol and the config into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     for module in modules + sorted((PLUGIN / "shared").glob("*.py")):
         shutil.copyfile(module, target / module.name)
-    shutil.copyfile(ROOT / "hintcolor" / "worker" / "client.py", target / "hintcolor_client.py")
+    for module, name in WORKER_MODULES.items():
+        shutil.copyfile(ROOT / "hintcolor" / "worker" / module, target / name)
     (target / "hintcolor.json").write_text(json.dumps(config, indent=1) + "\n")
 
 

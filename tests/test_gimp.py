@@ -21,7 +21,7 @@ from skimage import color as skcolor
 
 from conftest import photo_path
 from hintcolor.worker.client import WorkerClient
-from gimp.harness import GIMPS, worker_for
+from gimp.harness import GIMPS, serve, worker_for
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP_TEST_DIR", "/tmp/hintcolor-test")
 
@@ -338,6 +338,52 @@ def test_worker_killed_mid_way_leaves_the_image_as_it_was(gimp):
     assert out["status"] == "execution-error"
     assert out["after"] == out["before"] == [["Background"], "gray"]
     assert len(out["errors"]) == 1 and "worker" in out["errors"][0] and "\n" not in out["errors"][0]
+
+
+def test_a_worker_killed_between_two_runs_is_said_in_one_line_and_a_new_one_is_used(gimp, echo_weights_file):
+    """Colorize with Hints, kill -9 of the worker, Colorize with Hints again in the same GIMP. GIMP in
+    the chroot cannot start a worker itself (the environment's Python lies outside it, as for a
+    sandboxed GIMP), so the second run says in one line that the worker stopped and how to go on,
+    and leaves the image as it was; with the worker started again, the next run works."""
+    if gimp.worker.poll() is not None:  # an earlier test killed it
+        with open(gimp.host / "worker.log", "a") as log:
+            gimp.worker = serve(gimp.host, echo_weights_file, log)
+    Image.open(photo_path("kodim23.png")).convert("L").resize((384, 256)).save(gimp.host / "killed.png")
+    script = '''
+        KILL = %s
+        image, photo, hint = with_hint_layer("killed.png")
+        paint(hint, 150, 100, 7, [200, 40, 160, 255])
+        out["runs"] = [run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "device": "cpu"})]
+        result = pixels(image.get_layer_by_name("Colorized (hintcolor)"))
+        if KILL:
+            import os, signal, socket
+            with open(WORK + "/state/worker.json") as f:
+                state = json.load(f)
+            os.kill(state["pid"], signal.SIGKILL)  # as 'kill -9' of 'hintcolor serve' between two runs
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", state["port"]), timeout=1).close()
+                    time.sleep(0.05)
+                except OSError:
+                    break
+            out["runs"].append(run("plug-in-hintcolor-colorize", image, [photo], **{"hint-layer": hint, "device": "cpu"}))
+        out["layers"] = names(image)
+        out["unchanged"] = pixels(image.get_layer_by_name("Colorized (hintcolor)")) == result
+    '''
+    out, _ = gimp(script % True)
+    assert out["runs"] == ["success", "execution-error"]
+    (error,) = out["errors"]
+    assert error.startswith("The hintcolor worker stopped, and a new one cannot be started from here (") and error.endswith(
+        f"cannot be found): start 'hintcolor serve --state-dir {CHROOT_WORK}/state' again outside GIMP's sandbox, "
+        "then run again"), error
+    assert "\n" not in error
+    assert out["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"] and out["unchanged"]
+    gimp.worker.wait(10)
+    with open(gimp.host / "worker.log", "a") as log:  # as the message says: the worker started again
+        gimp.worker = serve(gimp.host, echo_weights_file, log)
+    out, _ = gimp(script % False)
+    assert out["runs"] == ["success"] and "errors" not in out
 
 
 def test_selections_that_are_not_one_photo_are_explained(gimp):

@@ -27,8 +27,11 @@ from skimage import color as skcolor
 
 from conftest import ROOT, photo_path
 from gimp.harness import PY27, serve, worker_for
-from hintcolor.worker.client import MESSAGES, NOTICES
+from plugin_modules import shared_module
 from test_gimp_hints import GRAY, _dot_centres, _expected_entries
+
+REQUESTS = shared_module("hintcolor_requests")  # the plug-ins' words for the worker's codes
+MESSAGES, NOTICES = REQUESTS.MESSAGES, REQUESTS.NOTICES
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP2_TEST_DIR", "/tmp/hintcolor-gimp2-test")
 COLORIZE, ADD = "plug-in-hintcolor-colorize", "plug-in-hintcolor-add-hint-layer"
@@ -159,7 +162,7 @@ def test_files_compile_and_registration_is_what_gimpfu_210_takes(gimp2):
     # a hint layer of any channels reaches the worker as RGBA (Y, YA, RGB, RGBA)
     assert out["as_rgba"] == [[16, 32, 48, 255], [16, 16, 16, 128], [16, 16, 16, 255], [1, 2, 3, 4]]
     assert out["compiled"] == ["hintcolor.py", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py",
-                               "hintcolor_links.py", "hintcolor_requests.py"]
+                               "hintcolor_links.py", "hintcolor_protocol.py", "hintcolor_requests.py"]
     registered = out["registered"]
     assert sorted(registered) == sorted([ADD, COLORIZE, SUGGEST, EXPORT, IMPORT])  # the GIMP 3 plug-in's procedures
     for name, label, types in ((ADD, "Add Color _Hint Layer", "*"), (COLORIZE, "Colorize with _Hints...", "RGB*, GRAY*"),

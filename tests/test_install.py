@@ -32,9 +32,11 @@ def test_plugin_install_is_idempotent_and_uninstalls(tmp_path):
     assert "hintcolor_layers.py" in modules and "hintcolor_dialog.py" in modules
     shared = sorted(p.name for p in (ROOT / "gimp_plugin" / "shared").glob("*.py"))
     assert shared == ["hintcolor_links.py", "hintcolor_requests.py"]
-    assert sorted(p.name for p in folder.iterdir()) == sorted(modules + shared + ["hintcolor.json", "hintcolor_client.py"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(modules + shared + ["hintcolor.json", "hintcolor_client.py",
+                                                                                   "hintcolor_protocol.py"])
     assert os.stat(folder / "hintcolor.py").st_mode & stat.S_IXUSR
-    assert (folder / "hintcolor_client.py").read_text() == (ROOT / "hintcolor" / "worker" / "client.py").read_text()
+    for module in ("client", "protocol"):  # the worker's transport and protocol, under the names the plug-ins import
+        assert (folder / f"hintcolor_{module}.py").read_text() == (ROOT / "hintcolor" / "worker" / f"{module}.py").read_text()
     config = json.loads((folder / "hintcolor.json").read_text())
     assert os.path.samefile(config["python"], os.path.join(sys.prefix, "bin", "python"))
     assert config["state_dir"] and config["version"]
@@ -86,8 +88,10 @@ def test_gimp210_install_is_idempotent_and_uninstalls(tmp_path):
     assert (plugins / "hintcolor.py").read_text() == (ROOT / "gimp_plugin" / "gimp2" / "hintcolor.py").read_text()
     assert sorted(p.name for p in (plugins / "hintcolor_lib").iterdir()) == [
         "hintcolor.json", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py", "hintcolor_links.py",
-        "hintcolor_requests.py"]
-    assert (plugins / "hintcolor_lib" / "hintcolor_client.py").read_text() == (ROOT / "hintcolor" / "worker" / "client.py").read_text()
+        "hintcolor_protocol.py", "hintcolor_requests.py"]
+    for module in ("client", "protocol"):
+        assert (plugins / "hintcolor_lib" / f"hintcolor_{module}.py").read_text() == \
+            (ROOT / "hintcolor" / "worker" / f"{module}.py").read_text()
     assert not (tmp_path / "home" / ".config/GIMP/3.0/plug-ins").exists()
     out = _install("--uninstall", *args, env=_home(tmp_path)).stdout
     assert out.count("removed") == 2

@@ -68,7 +68,7 @@ def test_pause_holds_updates_and_apply_asks_for_full_quality_at_once():
 
 def test_the_last_dot_is_where_the_layer_changed():
     """Two dots in one band of rows share a patch: the change, not the patch, locates the new one."""
-    from hintcolor.worker.client import painted_patches
+    from hintcolor.worker.protocol import painted_patches
 
     width, height = 300, 100
     old = bytearray(width * height * 4)

@@ -18,13 +18,23 @@ from skimage import color as skcolor
 from PIL import Image
 
 from hintcolor import __version__
-from hintcolor.worker.client import PROTOCOL, WorkerClient, WorkerError, receive_message, send_message
+from hintcolor.worker.client import WorkerClient, WorkerError, receive_message, send_message
 from hintcolor.worker.pixels import place_hint_layer
+from hintcolor.worker.protocol import VERSION
 from hintcolor.worker.server import Worker
 
+from conftest import ROOT
 from gimp.harness import PY27
+from plugin_modules import shared_module
 from waiting import wait_for
 
+#: The plug-ins' side: the worker's error codes and notices in GIMP's words.
+REQUESTS = shared_module("hintcolor_requests")
+
+
+def _gimp_client(**kwargs):
+    """A client that phrases the worker's refusals and notices as the plug-ins do."""
+    return WorkerClient(messages=REQUESTS.MESSAGES, notices=REQUESTS.NOTICES, **kwargs)
 
 
 def _serve_in_thread(worker):
@@ -104,7 +114,7 @@ def test_handshake_and_private_files(worker):
     client = WorkerClient(folder=worker.folder, version=__version__)
     sock, reply = client.hello()
     sock.close()
-    assert reply["ok"] and reply["version"] == __version__ and reply["protocol"] == PROTOCOL
+    assert reply["ok"] and reply["version"] == __version__ and reply["protocol"] == VERSION
     for name in ("secret", "worker.json"):
         mode = stat.S_IMODE(os.stat(os.path.join(worker.folder, name)).st_mode)
         assert mode == 0o600, name
@@ -163,43 +173,61 @@ def test_bad_requests_get_one_line_errors_and_the_worker_goes_on(worker):
     assert client.hello()[1]["ok"]
 
 
-def test_client_module_stays_python27_compatible():
-    """GIMP 2.10 plug-ins run Python 2.7 and will share hintcolor/worker/client.py."""
+def test_client_and_protocol_modules_stay_python27_compatible(tmp_path):
+    """GIMP 2.10 plug-ins run Python 2.7 and share hintcolor/worker/client.py and protocol.py:
+    vermin finds no newer construct, and, under the names install.py gives them, they import with
+    the standard library alone."""
     import hintcolor.worker.client
+    import hintcolor.worker.protocol
 
+    files = [hintcolor.worker.client.__file__, hintcolor.worker.protocol.__file__]
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "vermin"), "--target=2.7-", "--target=3.6-", "--violations",
-                             "--no-tips", hintcolor.worker.client.__file__], capture_output=True, text=True)
+                             "--no-tips", *files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
-    with open(hintcolor.worker.client.__file__, "rb") as f:
-        f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
+    for path in files:
+        with open(path, "rb") as f:
+            f.read().decode("ascii")  # Python 2 refuses other characters without a coding line
+        shutil.copyfile(path, tmp_path / f"hintcolor_{os.path.basename(path)}")
+    imported = subprocess.run([sys.executable, "-S", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                               "import hintcolor_client; print(hintcolor_client.protocol.__name__)", str(tmp_path)],
+                              capture_output=True, text=True)  # -S: without site-packages (numpy, the package)
+    assert imported.stdout.split() == ["hintcolor_protocol"], imported.stderr
 
 
 def test_the_client_works_under_python27(weights_file):
-    """The client under GIMP 2.10's Python 2.7: the real python2.7 of the Debian bullseye chroot
-    (tests/gimp/build_gimp_env.sh bullseye; .ci/run builds it), talking to a worker on this machine
-    over 127.0.0.1 (a chroot shares the network), its state folder inside the chroot."""
+    """The client, the protocol and the plug-ins' messages under GIMP 2.10's Python 2.7: the real
+    python2.7 of the Debian bullseye chroot (tests/gimp/build_gimp_env.sh bullseye; .ci/run builds
+    it), talking to a worker on this machine over 127.0.0.1 (a chroot shares the network), its state
+    folder inside the chroot; the modules under the names install.py gives them."""
     import hintcolor.worker.client
+    import hintcolor.worker.protocol
 
     work = "/tmp/hintcolor-py27-client-%d" % os.getpid()
     host = PY27.prepare(work)
-    shutil.copyfile(hintcolor.worker.client.__file__, host / "client.py")
+    for module in (hintcolor.worker.client, hintcolor.worker.protocol):
+        shutil.copyfile(module.__file__, host / f"hintcolor_{os.path.basename(module.__file__)}")
+    for path in (ROOT / "gimp_plugin" / "shared").glob("*.py"):
+        shutil.copyfile(path, host / path.name)
     worker = Worker(str(host / "state"), str(weights_file), idle_timeout=60)
     thread = _serve_in_thread(worker)
     script = """
 import sys
 sys.path.insert(0, sys.argv[2])
-import client
-c = client.WorkerClient(folder=sys.argv[1])
+import hintcolor_client as client, hintcolor_protocol as protocol, hintcolor_requests as requests
+c = client.WorkerClient(folder=sys.argv[1], messages=requests.MESSAGES, notices=requests.NOTICES)
 stages = []
-photo = {"width": 8, "height": 8, "format": "u8"}
-reply, data = c.request({"op": "colorize", "photo": photo, "hints": {"width": 8, "height": 8, "x": 0, "y": 0},
-                         "options": {"engine": "propagate"}},
-                        [b"\\x80" * 256, b"\\xc8\\x28\\x28\\xff" * 64], progress=lambda f, t: stages.append(t))
+options = protocol.worker_options("propagate", "auto", 256, "auto", True)
+hints, patches = protocol.hint_layer_request((0, 0), (0, 0), (8, 8), b"\\xc8\\x28\\x28\\xff" * 64)
+reply, data = c.request(protocol.colorize_header((8, 8), "u8", 1, hints, options), [b"\\x80" * 64] + patches,
+                        progress=lambda f, t: stages.append(t))
 print("%s %d %s %s" % (reply["ok"], len(data), stages[-1], sys.version_info[:2]))
-try:
-    c.request({"op": "colorize", "photo": photo, "hints": None, "options": {"engine": "propagate"}}, b"\\x80" * 256)
-except client.WorkerError as e:
-    print("error: %s" % e)
+for header, payload in ((protocol.colorize_header((8, 8), "u8", 1, None, options), b"\\x80" * 64),
+                        (protocol.colorize_header((4000, 3000), "u8", 4, dict(hints, patches=[[7, 7, 2, 1]]), options),
+                         [b"\\x80" * 48000000, b"\\x00" * 8])):
+    try:
+        c.request(header, payload)
+    except client.WorkerError as e:
+        print("error: %s" % e)
 """
     try:
         result = subprocess.run(PY27.python(work, "-c", script, f"{work}/state", work), capture_output=True, text=True,
@@ -209,9 +237,11 @@ except client.WorkerError as e:
         thread.join(10)
         shutil.rmtree(host, ignore_errors=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["True 256 Sending the result (2, 7)",
+    assert result.stdout.splitlines() == ["True 192 Sending the result (2, 7)",
                                           "error: the propagation engine needs at least one color dot: paint dots on "
-                                          "a hint layer and choose it as Hint layer, or choose Engine: Network"]
+                                          "a hint layer and choose it as Hint layer, or choose Engine: Network",
+                                          "error: the hintcolor worker refused the request: the patch [7, 7, 2, 1] is "
+                                          "not inside the hint layer"]
 
 
 def test_place_hint_layer_crops_and_pads():
@@ -248,6 +278,78 @@ def test_client_starts_a_worker_and_restarts_a_crashed_one(tmp_path, weights_fil
     assert second != first
     client.request({"op": "shutdown"}, start=False)
     assert "listening on 127.0.0.1" in open(client.log_path).read()
+
+
+def _plugin_colorize(client):
+    """What Colorize with Hints asks, as the plug-ins build it (engine Propagate hints: a dot on a
+    small gray photo); returns (reply, the progress texts shown)."""
+    protocol = shared_module("hintcolor_protocol")
+    hints, patches = protocol.hint_layer_request((0, 0), (0, 0), (16, 16), bytes(4 * 16 * 5) + b"\xc8\x28\x28\xff" * 16 * 11)
+    header = protocol.colorize_header((16, 16), protocol.U8, 1, hints,
+                                      protocol.worker_options("propagate", "cpu", 256, "auto", True))
+    client.start_early()  # as the plug-ins do: the worker starts while GIMP reads the pixels
+    shown = []
+    reply, _ = client.request(header, [bytes(range(0, 256, 1))] + patches, progress=lambda f, text: shown.append(text))
+    return reply, shown
+
+
+def test_a_worker_killed_between_two_runs_is_replaced_by_the_next_run(tmp_path, weights_file):
+    """kill -9 of the worker between two runs: the next run starts a new worker and says so while it
+    starts, and gets its result."""
+    client = _gimp_client(python=sys.executable, folder=str(tmp_path / "state"), version=__version__,
+                          serve_args=["--weights", str(weights_file), "--idle-timeout", "60"])
+    reply, shown = _plugin_colorize(client)
+    assert reply["ok"] and shown[0] == "Starting the hintcolor worker"
+    first = client.hello()[1]["pid"]
+    os.kill(first, signal.SIGKILL)  # worker.json stays behind, naming a port nothing listens on
+    wait_for(lambda: client.hello() is None, 10, "the killed worker's port to close")
+    again = _gimp_client(python=sys.executable, folder=str(tmp_path / "state"), version=__version__,
+                         serve_args=["--weights", str(weights_file), "--idle-timeout", "60"])
+    reply, shown = _plugin_colorize(again)
+    assert reply["ok"] and shown[0] == "The hintcolor worker stopped: starting a new one"
+    assert client.hello()[1]["pid"] != first
+    assert "client: the worker stopped (nothing listens on port" in open(client.log_path).read()
+    client.request({"op": "shutdown"}, start=False)
+
+
+def test_a_worker_killed_between_two_runs_that_cannot_be_restarted_from_here_says_so(tmp_path, weights_file):
+    """A GIMP in a sandbox (the plug-in cannot see the environment's Python) uses a worker started
+    outside it ('hintcolor serve --state-dir'); killed between two runs, the next run says in one line
+    that the worker stopped and how to go on, and runs once it is started again."""
+    folder = tmp_path / "state"
+
+    def serve():
+        return subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(folder),
+                                 "--weights", str(weights_file), "--idle-timeout", "60"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def sandboxed():
+        return _gimp_client(python=str(tmp_path / "outside" / ".venv" / "bin" / "python"), folder=str(folder),
+                            version=__version__)
+
+    def answers():
+        answer = sandboxed().hello()
+        if answer is not None:
+            answer[0].close()
+        return answer is not None
+
+    worker = serve()
+    try:
+        wait_for(answers, 120, "the worker to start")
+        assert _plugin_colorize(sandboxed())[0]["ok"]
+        worker.kill()
+        worker.wait(10)
+        with pytest.raises(WorkerError) as error:
+            _plugin_colorize(sandboxed())
+        assert str(error.value) == (
+            f"the hintcolor worker stopped, and a new one cannot be started from here ({tmp_path}/outside/.venv/bin/python "
+            f"cannot be found): start 'hintcolor serve --state-dir {folder}' again outside GIMP's sandbox, then run again")
+        worker = serve()  # as the message says
+        wait_for(answers, 120, "the worker to start again")
+        assert _plugin_colorize(sandboxed())[0]["ok"]
+    finally:
+        worker.terminate()
+        worker.wait(30)
 
 
 def test_worker_killed_mid_request_is_reported_with_its_log(tmp_path, weights_file):
@@ -301,7 +403,7 @@ def test_a_worker_of_another_version_is_asked_to_exit_and_replaced(worker, tmp_p
 def _publish(folder, port):
     os.makedirs(folder, mode=0o700, exist_ok=True)
     with open(os.path.join(folder, "worker.json"), "w") as f:
-        json.dump({"pid": 999999, "port": port, "version": __version__, "protocol": PROTOCOL}, f)
+        json.dump({"pid": 999999, "port": port, "version": __version__, "protocol": VERSION}, f)
 
 
 def _closed_port():
@@ -314,8 +416,8 @@ def test_a_stale_worker_json_is_one_line_for_a_worker_started_by_hand(tmp_path):
     folder = str(tmp_path / "state")
     port = _closed_port()
     _publish(folder, port)
-    with pytest.raises(WorkerError, match=rf"no hintcolor worker answers \(nothing listens on port {port}; worker.json is left "
-                                          rf"from one that stopped\): start it again with 'hintcolor serve --state-dir"):
+    with pytest.raises(WorkerError, match=rf"^the hintcolor worker stopped \(nothing listens on port {port}; worker.json is "
+                                          rf"left from it\): start it again with 'hintcolor serve --state-dir .*', then run again$"):
         WorkerClient(folder=folder).request({"op": "hello"})
 
 
@@ -384,7 +486,7 @@ def test_library_errors_and_notices_reach_gimp_in_its_words(tmp_path, monkeypatc
     monkeypatch.setenv("HINTCOLOR_WEIGHTS", str(tmp_path / "nowhere" / "siggraph17.pth"))
     worker = Worker(str(tmp_path / "state"), None, idle_timeout=60)
     _serve_in_thread(worker)
-    client = WorkerClient(folder=worker.folder)
+    client = _gimp_client(folder=worker.folder)
     photo = _photo_rgba(64, 48)
     hints = np.zeros((48, 64, 4), np.uint8)
     hints[20:23, 30:33] = (200, 40, 40, 255)
@@ -417,10 +519,15 @@ def test_a_worker_no_longer_named_in_worker_json_exits(tmp_path, weights_file):
 
 
 def test_a_refused_secret_names_the_worker_to_end(worker):
+    from hintcolor.errors import HintcolorError
+    from hintcolor.worker.server import stop
+
     with open(os.path.join(worker.folder, "secret"), "w") as f:  # the secret changed after the worker started
         f.write("0" * 64)
     with pytest.raises(WorkerError, match=rf"refused this plug-in's secret .*end the worker process \(pid {os.getpid()}\)"):
-        WorkerClient(folder=worker.folder).request({"op": "hello"})
+        _gimp_client(folder=worker.folder).request({"op": "hello"})
+    with pytest.raises(HintcolorError, match=rf"refused this user's secret .*end its process \(pid {os.getpid()}\)"):
+        stop(worker.folder)  # hintcolor serve --stop, in the words of the command line
     with open(os.path.join(worker.folder, "secret"), "w") as f:
         f.write(worker.secret.decode())
 
@@ -438,7 +545,7 @@ def test_a_large_log_is_moved_aside_when_a_worker_starts(tmp_path, weights_file)
 def test_serve_stop_stops_a_worker_of_another_protocol(worker, monkeypatch):
     import hintcolor.worker.server
 
-    monkeypatch.setattr(hintcolor.worker.server, "PROTOCOL", 1)
+    monkeypatch.setattr(hintcolor.worker.server, "VERSION", 1)
     assert WorkerClient(folder=worker.folder).stop()
     assert WorkerClient(folder=worker.folder).hello() is None
     assert not WorkerClient(folder=worker.folder).stop()

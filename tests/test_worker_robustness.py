@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from hintcolor.worker.client import MESSAGES, PROTOCOL, WorkerClient, WorkerError, read_secret, receive_message, send_message
-from hintcolor.worker.server import HEADER_TIMEOUT
+from hintcolor.worker.client import WorkerClient, WorkerError, read_secret, receive_message, send_message
+from hintcolor.worker.protocol import CANCEL, ERRORS, HEADER_TIMEOUT, VERSION
 
 from waiting import wait_for
 
@@ -150,7 +150,7 @@ def raw_header(header: dict) -> bytes:
 # --- whatever a client sends, the worker answers in one line or closes, and goes on serving ---
 
 valid_messages = st.sampled_from([
-    message({"op": "hello", "protocol": PROTOCOL}),
+    message({"op": "hello", "protocol": VERSION}),
     message(colorize_header(4, 4), bytes(64)),
     message({"op": "shutdown"}),
 ])
@@ -240,7 +240,7 @@ def test_fuzzed_requests_get_a_result_or_one_coded_line(running, request):
     final = [reply for reply in replies if "progress" not in reply]
     assert len(final) <= 1
     for reply in final:
-        assert reply["ok"] or (reply["code"] in MESSAGES and "\n" not in reply["error"])
+        assert reply["ok"] or (reply["code"] in ERRORS and "\n" not in reply["error"])
     assert running.alive()
 
 
@@ -394,7 +394,7 @@ def test_an_explicit_cancel_message_abandons_the_request(running):
     with running.connect() as sock:
         send_message(sock, dict(colorize_header(1200, 900, hints=None), token=running.secret), image.tobytes())
         assert receive_message(sock)[0]["stage"] == "Received the pixels"
-        send_message(sock, {"op": "cancel", "token": running.secret})
+        send_message(sock, {"op": CANCEL, "token": running.secret})
         wait_for(lambda: "request abandoned" in running.log_text().rsplit("colorize 1200×900", 1)[-1], 30,
                  "the worker to abandon the request")
     assert running.alive()
@@ -417,3 +417,22 @@ def test_a_queued_request_whose_client_leaves_is_dropped_before_it_starts(runnin
             reply = receive_message(first)[0]
         assert reply["ok"]  # the running request was not disturbed
     assert running.alive()
+
+
+# --- a refusal reaches the user, whatever the size of the body the client is still sending ---
+
+def test_a_refusal_reaches_the_client_even_while_it_still_sends_a_large_body(running):
+    """The worker refuses some requests by their header alone, before their body (a patch outside the
+    hint layer, a body of another size than the layers need): the client, still sending a 48 MB photo
+    when the refusal comes, reports the refusal, never "the worker stopped during the request"."""
+    photo = bytes(4000 * 3000 * 4)
+    outside = {"op": "colorize", "photo": {"width": 4000, "height": 3000, "format": "u8"}, "options": {},
+               "hints": {"width": 4, "height": 4, "x": 0, "y": 0, "patches": [[3, 3, 2, 1]]}}
+    for _ in range(3):
+        with pytest.raises(WorkerError, match=r"the patch \[3, 3, 2, 1\] is not inside the hint layer"):
+            running.client.request(outside, [photo, bytes(8)])
+    declared = dict(colorize_header(10, 10))
+    with pytest.raises(WorkerError, match="declares 48000000 bytes of pixels but its layers need 400"):
+        running.client.request(declared, photo)
+    assert running.alive()
+

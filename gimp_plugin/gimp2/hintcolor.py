@@ -3,10 +3,10 @@
 with Hints..., Suggest Hint Colors, Export Hints... and Import Hints..., as in the GIMP 3 plug-in.
 
 Glue only: the rules of which photo, hint layer and result a run is about are in
-hintcolor_links.py, the worker's requests and messages in hintcolor_requests.py and the protocol
-in hintcolor_client.py (all shared with the GIMP 3 plug-in, installed beside this file in
-hintcolor_lib/); hintcolor2_layers.py moves gimpfu layers and pixels, hintcolor2_hints.py has the
-procedures beyond painting.
+hintcolor_links.py, the worker's messages in hintcolor_requests.py, its requests in
+hintcolor_protocol.py and the transport in hintcolor_client.py (all shared with the GIMP 3
+plug-in, installed beside this file in hintcolor_lib/); hintcolor2_layers.py moves gimpfu layers
+and pixels, hintcolor2_hints.py has the procedures beyond painting.
 """
 import os
 import sys
@@ -18,6 +18,7 @@ from gimpfu import (ADD_MASK_SELECTION, FILL_TRANSPARENT, GRAY, LAYER_MODE_NORMA
 import hintcolor2_hints  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_links as links  # noqa: E402
+import hintcolor_protocol as protocol  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor2_hints import AUTHOR, COPYRIGHT, DATE  # noqa: E402
 from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,  # noqa: E402
@@ -52,8 +53,8 @@ def hint_layer_for(layers, photo, selected_hint, hints, argument):
 
 def colorize_with_worker(image, photo, hint_layer, options):
     """Ask the worker to colorize the photo layer's pixels (its own channels, 8-bit); returns (reply, pixels)."""
-    channels = requests.photo_channels(image.base_type == GRAY, photo.has_alpha)
-    header = requests.colorize_header((photo.width, photo.height), "u8", channels, None, options)
+    channels = protocol.layer_channels(image.base_type == GRAY, photo.has_alpha)
+    header = protocol.colorize_header((photo.width, photo.height), protocol.U8, channels, None, options)
     worker = requests.connect()
     worker.start_early()  # a worker that is not running loads the model while GIMP reads the pixels
     progress(0.0, "Reading the photo")
@@ -102,7 +103,7 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
         photo, selected_hint = links.targets(layers.records, [layers.record(selected_layer(image, drawable))])
         hint = hint_layer_for(layers, photo, selected_hint, HINTS[hints], hint_layer)
         photo, hint = layers.pick(photo), layers.pick(hint)
-        options = requests.worker_options(ENGINES[engine], DEVICES[device], int(work_size), PRECISIONS[precision],
+        options = protocol.worker_options(ENGINES[engine], DEVICES[device], int(work_size), PRECISIONS[precision],
                                           bool(snap_hints))
         gimp.progress_init("Colorizing with hints")
         reply, pixels = colorize_with_worker(image, photo, hint, options)
@@ -114,7 +115,7 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
     try:
         if image.base_type != RGB:
             pdb.gimp_image_convert_rgb(image)
-        write_result(image, photo, hint, pixels, requests.result_has_alpha(reply))
+        write_result(image, photo, hint, pixels, protocol.result_has_alpha(reply))
     finally:
         pdb.gimp_image_undo_group_end(image)
     if reply.get("notice"):
@@ -178,7 +179,7 @@ register(COLORIZE, "Colorize a photo layer, guided by painted color hints",
              (PF_OPTION, "engine", "_Engine", 0,
               ["Automatic (network if installed)", "Network (SIGGRAPH 2017)", "Propagate hints along edges (no network)"]),
              (PF_OPTION, "device", "_Device", 0, ["Automatic (GPU if available)", "CPU", "GPU"]),
-             (PF_SPINNER, "work-size", "_Working resolution", 256, (64, 1024, 16)),
+             (PF_SPINNER, "work-size", "_Working resolution", protocol.DEFAULT_WORK_SIZE, (64, protocol.MAX_WORK_SIZE, 16)),
              (PF_OPTION, "precision", "_Precision", 0, ["Automatic (fast where exact enough)", "Full (32-bit float)"]),
              (PF_TOGGLE, "snap-hints", "_Snap hints into gamut", True)],
          [], colorize, menu=MENU)

@@ -1,13 +1,14 @@
 """Suggest Hint Colors, Export Hints... and Import Hints... for GIMP 2.10, as in the GIMP 3 plug-in.
 
-Glue only: the worker computes (see hintcolor_client.py), hintcolor_requests.py builds the
-requests (shared with GIMP 3), this module moves gimpfu pixels, palettes and files. GIMP 2.10's
-PDB has no sample points, so suggestions are for the painted dots of the photo's hint layer.
+Glue only: the worker computes (see hintcolor_protocol.py, which builds the requests; shared with
+GIMP 3), this module moves gimpfu pixels, palettes and files. GIMP 2.10's PDB has no sample
+points, so suggestions are for the painted dots of the photo's hint layer.
 """
 import os
 
 import hintcolor_client as client
 import hintcolor_links as links
+import hintcolor_protocol as protocol
 import hintcolor_requests as requests
 from gimpfu import (GRAY, LAYER_MODE_NORMAL, PF_DIRNAME, PF_FILENAME, PF_SPINNER, PF_STRING, PF_TOGGLE, RGB,
                     RGBA_IMAGE, gimp, pdb, register)
@@ -50,8 +51,8 @@ def suggest(image, drawable, count, snap_hints):
     """Suggest Hint Colors at the painted dots of the photo's hint layer."""
     try:
         layers, photo, hint_layer = photo_and_hint_layer(image, drawable)
-        channels = requests.photo_channels(image.base_type == GRAY, photo.has_alpha)
-        header = requests.suggest_header((photo.width, photo.height), "u8", channels, None, [], int(count),
+        channels = protocol.layer_channels(image.base_type == GRAY, photo.has_alpha)
+        header = protocol.suggest_header((photo.width, photo.height), protocol.U8, channels, None, [], int(count),
                                          bool(snap_hints))
         payload = [read_pixels(photo)]
         if hint_layer is not None:
@@ -75,7 +76,7 @@ def export_hints(image, drawable, folder, filename):
             raise links.UserError("The photo has no hint layer: add one (Filters > Colors > Add Color Hint Layer) "
                                   "and paint dots on it first.")
         hints, patches = hint_layer_request(photo, hint_layer)
-        reply, document = ask(requests.export_header((photo.width, photo.height), hints), patches, "Exporting hints")
+        reply, document = ask(protocol.export_header((photo.width, photo.height), hints), patches, "Exporting hints")
         requests.nothing_to_export(reply, hint_layer.name)
         requests.write_atomically(path, document)
     except (links.UserError, client.WorkerError) as e:
@@ -90,7 +91,7 @@ def import_hints(image, drawable, path):
         layers = Layers(image)
         photo, _ = links.targets(layers.records, [layers.record(selected_layer(image, drawable))])
         content = requests.read_hints_file(path)
-        header = requests.import_header((layers.pick(photo).width, layers.pick(photo).height), path, len(content))
+        header = protocol.import_header((layers.pick(photo).width, layers.pick(photo).height), path, len(content))
         _, pixels = ask(header, content, "Importing hints")
     except (links.UserError, client.WorkerError) as e:
         pdb.gimp_message(requests.sentence(str(e)))
@@ -127,7 +128,7 @@ def register_procedures(image, menu):
              "the hints painted so far, go into the palette 'hintcolor suggestions' (one row per dot; entries "
              "named by position and probability), which becomes the active palette. Needs the network's weights.",
              AUTHOR, COPYRIGHT, DATE, "Suggest Hint _Colors", "RGB*, GRAY*",
-             image + [(PF_SPINNER, "count", "Colors per _point", 5, (1, 8, 1)),
+             image + [(PF_SPINNER, "count", "Colors per _point", 5, (1, protocol.MAX_SUGGESTIONS, 1)),
                       (PF_TOGGLE, "snap-hints", "_Snap hints into gamut", True)], [], suggest, menu=menu)
     register(EXPORT, "Save the hint layer's dots as a hintcolor hints file (JSON)",
              "Writes the dots of the photo's hint layer as the hints JSON that 'hintcolor colorize --hints' reads, "

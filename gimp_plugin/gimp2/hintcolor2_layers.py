@@ -5,7 +5,7 @@ they pick; reads and writes 8-bit pixel regions (gimpfu plug-ins get 8-bit pixel
 image's precision).
 """
 import hintcolor_links as links
-import hintcolor_requests as requests
+import hintcolor_protocol as protocol
 from gimpfu import PARASITE_PERSISTENT, PARASITE_UNDOABLE, gimp, pdb
 
 
@@ -68,8 +68,8 @@ def as_rgba(data, bpp):
 
 def hint_layer_request(photo, hint_layer):
     """(the worker's description of the hint layer, the payload: its painted patches), see
-    hintcolor_requests.hint_layer_request."""
-    return requests.hint_layer_request(photo.offsets, hint_layer.offsets, (hint_layer.width, hint_layer.height),
+    hintcolor_protocol.hint_layer_request."""
+    return protocol.hint_layer_request(photo.offsets, hint_layer.offsets, (hint_layer.width, hint_layer.height),
                                        as_rgba(read_pixels(hint_layer), hint_layer.bpp))
 
 

@@ -2,8 +2,8 @@
 """hintcolor for GIMP 3: Filters > Colors > Colorize with Hints..., and Add Color Hint Layer.
 
 Glue only: find the photo and its hint layer (hintcolor_layers.py), ask for options
-(hintcolor_dialog.py), hand the pixels to the hintcolor worker (hintcolor_client.py), write the
-result into a layer above the photo as one undo step.
+(hintcolor_dialog.py), hand the pixels to the hintcolor worker (hintcolor_client.py; the requests
+are built by hintcolor_protocol.py), write the result into a layer above the photo as one undo step.
 """
 import os
 import sys
@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hintcolor_client as client  # noqa: E402
 import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
+import hintcolor_protocol as protocol  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor_layers import failure  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
@@ -37,16 +38,16 @@ def progress(fraction, text):
 
 def worker_options(config):
     """The options the worker gets; those of the network alone stay at their defaults for propagation."""
-    return requests.worker_options(*[config.get_property(name) for name in
+    return protocol.worker_options(*[config.get_property(name) for name in
                                      ("engine", "device", "work-size", "precision", "snap-hints")])
 
 
 def photo_format(photo):
     """(protocol format, channels, babl format) to read the photo layer in: its own channels only (a
     grayscale layer is Y' itself, a layer without alpha moves none), 8-bit or float as the image is."""
-    fmt, sample = ("u8", " u8") if photo.get_image().get_precision() in U8 else ("float", " float")
+    fmt, sample = (protocol.U8, " u8") if photo.get_image().get_precision() in U8 else (protocol.FLOAT, " float")
     gray = photo.get_image().get_base_type() == Gimp.ImageBaseType.GRAY
-    channels = requests.photo_channels(gray, photo.has_alpha())
+    channels = protocol.layer_channels(gray, photo.has_alpha())
     return fmt, channels, ("Y'", "Y'A", "R'G'B'", "R'G'B'A")[channels - 1] + sample
 
 
@@ -54,7 +55,7 @@ def colorize_with_worker(photo, hint_layer, options):
     """Ask the worker to colorize the photo layer's pixels; returns (reply, pixels, babl format of the
     result: R'G'B', or R'G'B'A with the photo's alpha when it has alpha)."""
     fmt, channels, babl = photo_format(photo)
-    header = requests.colorize_header((photo.get_width(), photo.get_height()), fmt, channels, None, options)
+    header = protocol.colorize_header((photo.get_width(), photo.get_height()), fmt, channels, None, options)
     worker = connect()
     worker.start_early()  # a worker that is not running loads the model while GIMP reads the pixels
     progress(0.0, "Reading the photo")
@@ -176,7 +177,7 @@ def run_live(procedure, run_mode, image, drawables, config, data):
         Gimp.displays_flush()
     import hintcolor_live
 
-    options = {"engine": "auto", "device": "auto", "work_size": 256, "precision": "auto", "snap_hints": True}
+    options = protocol.worker_options("auto", "auto", protocol.DEFAULT_WORK_SIZE, "auto", True)
     outcome = hintcolor_live.LivePanel(image, photo, hint_layer, options, photo_format, write_result).run()
     # only an applied result is a success: GIMP then keeps the run's settings on the image, which may be gone
     status = Gimp.PDBStatusType.SUCCESS if outcome == "applied" else Gimp.PDBStatusType.CANCEL
@@ -249,7 +250,7 @@ def create_colorize(plugin, name):
         GObject.ParamFlags.READWRITE)
     procedure.add_int_argument("work-size", "_Working resolution",
                                "Short side of the network's working grid in pixels (256: as trained)",
-                               64, 1024, 256, GObject.ParamFlags.READWRITE)
+                               64, protocol.MAX_WORK_SIZE, protocol.DEFAULT_WORK_SIZE, GObject.ParamFlags.READWRITE)
     procedure.add_choice_argument("precision", "_Precision", "Arithmetic of the network", choice(
         ("auto", "Automatic (fast where exact enough)"), ("fp32", "Full (32-bit float)")), "auto",
         GObject.ParamFlags.READWRITE)

@@ -1,7 +1,7 @@
 """Suggest Hint Colors, Export Hints... and Import Hints...: the hint layer beyond painting.
 
 Glue only, like hintcolor.py: the worker computes (``suggest``, ``export_hints``,
-``import_hints``; see hintcolor_client.py), this module moves pixels and files.
+``import_hints``; see hintcolor_protocol.py), this module moves pixels and files.
 
 - Suggest Hint Colors: for each sample point on the image (or, with none, each painted dot of
   the photo's hint layer), the colors the network thinks likely there fill the palette
@@ -16,6 +16,7 @@ from gi.repository import GLib, GObject, Gegl, Gimp
 
 import hintcolor_client as client
 import hintcolor_layers as layers
+import hintcolor_protocol as protocol
 import hintcolor_requests as requests
 from hintcolor_worker import connect, hint_layer_request, read_pixels
 
@@ -74,7 +75,7 @@ def run_suggest(procedure, run_mode, image, drawables, config, data):
         points, canvas = sample_points(image, photo)
     except layers.UserError as e:
         return layers.failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
-    header = requests.suggest_header((photo.get_width(), photo.get_height()), "u8", 4, None, points,
+    header = protocol.suggest_header((photo.get_width(), photo.get_height()), protocol.U8, protocol.RGBA, None, points,
                                      config.get_property("count"), config.get_property("snap-hints"))
     Gimp.progress_init("Suggesting hint colors")
     payload = [read_pixels(photo, "R'G'B'A u8")]
@@ -124,7 +125,7 @@ def run_export(procedure, run_mode, image, drawables, config, data):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     Gimp.progress_init("Exporting hints")
     hints, patches = hint_layer_request(photo, hint_layer)
-    header = requests.export_header((photo.get_width(), photo.get_height()), hints)
+    header = protocol.export_header((photo.get_width(), photo.get_height()), hints)
     try:
         reply, document = ask(header, patches)
         requests.nothing_to_export(reply, hint_layer.get_name())
@@ -171,7 +172,7 @@ def run_import(procedure, run_mode, image, drawables, config, data):
     except layers.UserError as e:
         return layers.failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
     Gimp.progress_init("Importing hints")
-    header = requests.import_header((photo.get_width(), photo.get_height()), path, len(content))
+    header = protocol.import_header((photo.get_width(), photo.get_height()), path, len(content))
     try:
         _, pixels = ask(header, content)
     except client.WorkerError as e:
@@ -201,7 +202,7 @@ def create(plugin, name):
             "palette 'hintcolor suggestions' (one row per point; entries named by position and probability), "
             "which becomes the active palette: click a swatch and paint. Needs the network's weights.", name)
         procedure.add_int_argument("count", "Colors per _point", "Suggestions per point, most likely first",
-                                   1, 8, 5, GObject.ParamFlags.READWRITE)
+                                   1, protocol.MAX_SUGGESTIONS, 5, GObject.ParamFlags.READWRITE)
         procedure.add_boolean_argument("snap-hints", "_Snap hints into gamut",
                                        "Pull each hint's color into the colors the photo can show at its lightness",
                                        True, GObject.ParamFlags.READWRITE)

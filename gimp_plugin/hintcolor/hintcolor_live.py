@@ -29,6 +29,7 @@ from gi.repository import GLib, Gegl, Gimp, GimpUi, Gtk  # noqa: E402
 
 import hintcolor_client as client  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
+import hintcolor_protocol as protocol  # noqa: E402
 from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
@@ -211,9 +212,8 @@ class LivePanel(object):
         if kind == PREVIEW:
             options["work_size"] = min(PREVIEW_WORK_SIZE, options["work_size"])
             options["preview"] = True
-        header = requests.colorize_header((self.photo.get_width(), self.photo.get_height()), self.format,
-                                          self.channels, None, options)
-        header["session"], header["photo"]["kept"] = self.session, self.photo_sent
+        header = protocol.colorize_header((self.photo.get_width(), self.photo.get_height()), self.format,
+                                          self.channels, None, options, self.session, self.photo_sent)
         payload = [] if self.photo_sent else [read_pixels(self.photo, self.babl)]
         self.photo_sent = True
         hint_layer = self.hint_layer if self.hint_layer.is_valid() and self.hint_layer.get_visible() else None
@@ -226,7 +226,7 @@ class LivePanel(object):
             _, header["hints"], patches = self.hints_read
             payload.extend(patches)
         if kind == SUGGEST:
-            header.update(op="suggest", points=[list(self.point)], k=SUGGESTIONS)
+            header = protocol.suggestions_at(header, [list(self.point)], SUGGESTIONS)
         return header, payload, hint_layer
 
     def _note_new_dot(self, hints, data):
@@ -254,7 +254,7 @@ class LivePanel(object):
         reply, data, error = outcome
         self.request = None
         cancelled = error is not None and self.schedule.running is not None and self.schedule.version > job[1]
-        if error is not None and error.code == "session":
+        if error is not None and error.code == protocol.SESSION:
             self.photo_sent, cancelled = False, True  # the worker restarted: send the photo again
         self.schedule.finished(error is None, cancelled)
         if not self.image.is_valid() or self.window is None:

@@ -1,7 +1,7 @@
 """The plug-in's side of the worker: a client for it (hintcolor_requests.connect), layer pixels to send."""
 from gi.repository import Gegl
 
-import hintcolor_requests as requests
+import hintcolor_protocol as protocol
 from hintcolor_requests import connect  # noqa: F401
 
 
@@ -12,14 +12,14 @@ def read_pixels(drawable, fmt):
 
 def hint_layer_request(photo, hint_layer, data=None):
     """(the worker's description of the hint layer, the payload: its painted patches), see
-    hintcolor_requests.hint_layer_request. The layer is read whole in R'G'B'A u8 (GEGL's fast read;
+    hintcolor_protocol.hint_layer_request. The layer is read whole in R'G'B'A u8 (GEGL's fast read;
     ``data``: read already)."""
     data = data if data is not None else read_pixels(hint_layer, "R'G'B'A u8")
-    return requests.hint_layer_request(photo.get_offsets()[1:], hint_layer.get_offsets()[1:],
+    return protocol.hint_layer_request(photo.get_offsets()[1:], hint_layer.get_offsets()[1:],
                                        (hint_layer.get_width(), hint_layer.get_height()), data)
 
 
 def result_babl(reply, photo_babl):
     """The babl format of the worker's result: R'G'B'A (the photo's alpha) or R'G'B', in the sample
     type of ``photo_babl``, the format the photo was sent in."""
-    return ("R'G'B'A" if requests.result_has_alpha(reply) else "R'G'B'") + photo_babl[photo_babl.index(" "):]
+    return ("R'G'B'A" if protocol.result_has_alpha(reply) else "R'G'B'") + photo_babl[photo_babl.index(" "):]

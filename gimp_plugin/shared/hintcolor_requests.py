@@ -1,15 +1,44 @@
-"""What both plug-ins (GIMP 3 and GIMP 2.10) ask the worker, and how they phrase what it says.
+"""What both plug-ins (GIMP 3 and GIMP 2.10) say of the worker, and what they do with its answers.
 
 The set-up install.py recorded beside the plug-in (``hintcolor.json``), a client for the worker it
-names, the headers of the requests (see the protocol in hintcolor_client.py) built from plain
-values, and the sentences GIMP shows. Standard library only, Python 2.7-compatible.
+names, the worker's error codes and notices in GIMP's words, and the files and palettes made of its
+answers. The requests themselves are built by the protocol (hintcolor_protocol.py). Standard
+library only, Python 2.7-compatible.
 """
 import json
 import math
 import os
 
 import hintcolor_client as client
+import hintcolor_protocol as protocol
 from hintcolor_links import UserError
+
+#: The worker's error codes in the words of GIMP's dialogs; ``%(...)s`` fields come from the reply,
+#: plus ``log`` (the worker's log file) and, for a refused secret, ``pid`` (hintcolor_client.py).
+MESSAGES = {
+    protocol.DEVICE: "the GPU is not available on this machine: choose Device: Automatic or CPU",
+    protocol.WEIGHTS: "the network's weights are not installed for the worker: choose Engine: Propagate hints, "
+                      "or add the weights (its log, %(log)s, says where)",
+    protocol.NEEDS_HINTS: "the propagation engine needs at least one color dot: paint dots on a hint layer and "
+                          "choose it as Hint layer, or choose Engine: Network",
+    protocol.NEEDS_HINTS_NO_WEIGHTS: "without the network's weights, colors come only from your hints: paint dots on "
+                                     "a hint layer and choose it as Hint layer (the worker's log, %(log)s, says how "
+                                     "to add the weights)",
+    protocol.SECRET: "the hintcolor worker refused this plug-in's secret (the secret file changed since it started): "
+                     "end the worker process (pid %(pid)s) and run again",
+    protocol.REQUEST: "the hintcolor worker refused the request: %(error)s",
+    protocol.INPUT: "%(error)s",
+    protocol.SUGGEST_WEIGHTS: "color suggestions need the network's weights, which are not installed for the worker "
+                              "(README: Weights; its log, %(log)s, says where they go)",
+    protocol.NO_POINTS: "no sample point and no painted dot: add a sample point (Ctrl+click on a ruler and drag) "
+                        "or paint dots on the hint layer, then run Suggest Hint Colors again",
+    protocol.SESSION: "the hintcolor worker no longer keeps this photo (it restarted): the photo is sent again",
+    protocol.FAILED: "the hintcolor worker failed (%(error)s); details are in its log, %(log)s",
+}
+#: Notices (not errors) a reply may carry, in GIMP's words: one short line, for a status bar.
+NOTICES = {
+    protocol.WEIGHTS_MISSING: "network weights not installed: colors propagated from your hints (README: Weights)",
+}
 
 CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor.json")
 
@@ -28,53 +57,13 @@ def connect():
     config = load_config()
     return client.WorkerClient(python=config.get("python"), folder=config.get("state_dir"),
                                version=config.get("version"),
-                               serve_args=["--weights", config["weights"]] if config.get("weights") else [])
+                               serve_args=["--weights", config["weights"]] if config.get("weights") else [],
+                               messages=MESSAGES, notices=NOTICES)
 
 
 def sentence(text):
     """A message as GIMP shows it: first letter capitalised."""
     return text[:1].upper() + text[1:]
-
-
-def worker_options(engine, device, work_size, precision, snap_hints):
-    """The options the worker gets; those of the network alone stay at their defaults for propagation."""
-    if engine == "propagate":
-        return {"engine": engine, "device": "auto", "work_size": 256, "precision": "auto", "snap_hints": snap_hints}
-    return {"engine": engine, "device": device, "work_size": work_size, "precision": precision,
-            "snap_hints": snap_hints}
-
-
-def photo_channels(gray, alpha):
-    """Channels the photo layer moves in: its own (Y' or R'G'B', plus alpha only if it has alpha)."""
-    return (1 if gray else 3) + (1 if alpha else 0)
-
-
-def hint_layer_request(photo_offsets, hint_offsets, hint_size, data):
-    """(the worker's description of a hint layer: its size, its offset from the photo (canvas
-    offsets of both layers, as GIMP gives them) and its painted patches; the payload: the patches'
-    pixels). ``data``: the layer's RGBA u8 bytes. Only the painted parts are sent
-    (hintcolor_client.painted_patches: exact, even 1-pixel dots), the whole layer only when it is
-    painted in more places than a request may list."""
-    width, height = hint_size
-    header = {"width": width, "height": height,
-              "x": hint_offsets[0] - photo_offsets[0], "y": hint_offsets[1] - photo_offsets[1]}
-    patches, chunks = client.painted_patches(data, width, height)
-    if len(patches) > client.MAX_PATCHES:
-        return header, [data]
-    header["patches"] = patches
-    return header, chunks
-
-
-def colorize_header(photo_size, fmt, channels, hints, options):
-    """A ``colorize`` request for a photo layer of ``photo_size`` in ``fmt`` (``u8`` or ``float``)
-    with ``channels``, and the hint layer's header (or None)."""
-    return {"op": "colorize", "hints": hints, "options": options,
-            "photo": {"width": photo_size[0], "height": photo_size[1], "format": fmt, "channels": channels}}
-
-
-def result_has_alpha(reply):
-    """Whether the worker's result carries alpha (R'G'B'A) rather than R'G'B'."""
-    return reply.get("channels", 4) == 4
 
 
 def notices_after(shown, text):
@@ -86,28 +75,7 @@ def notices_after(shown, text):
     return json.dumps(seen + [text]).encode("utf-8")
 
 
-MAX_POINTS = 32  # what the worker answers for at once
-MAX_FILE = 16 << 20  # the largest hints file the worker reads
 PALETTE = "hintcolor suggestions"
-
-
-def suggest_header(photo_size, fmt, channels, hints, points, count, snap_hints):
-    """A ``suggest`` request: ``count`` colors at each of ``points`` (photo pixels; none: at the hint layer's dots)."""
-    header = colorize_header(photo_size, fmt, channels, hints, {"snap_hints": snap_hints})
-    header.update(op="suggest", points=points[:MAX_POINTS], k=count)
-    return header
-
-
-def export_header(photo_size, hints):
-    """An ``export_hints`` request for a hint layer (its header) over a photo of ``photo_size``."""
-    return {"op": "export_hints", "photo": {"width": photo_size[0], "height": photo_size[1]}, "hints": hints,
-            "options": {"work_size": 256}}
-
-
-def import_header(photo_size, path, file_size):
-    """An ``import_hints`` request for the hints file ``path`` of ``file_size`` bytes."""
-    return {"op": "import_hints", "photo": {"width": photo_size[0], "height": photo_size[1]}, "name": path,
-            "file_size": file_size}
 
 
 def palette_entries(canvas_points, suggestions):
@@ -146,8 +114,8 @@ def write_atomically(path, data):
 def read_hints_file(path):
     """The bytes of a hints file; UserError if it cannot be read or is too large."""
     try:
-        if os.path.getsize(path) > MAX_FILE:
-            raise UserError("%s is larger than %d MB: not a hints file" % (path, MAX_FILE >> 20))
+        if os.path.getsize(path) > protocol.MAX_HINTS_FILE:
+            raise UserError("%s is larger than %d MB: not a hints file" % (path, protocol.MAX_HINTS_FILE >> 20))
         with open(path, "rb") as f:
             return f.read()
     except (IOError, OSError) as e:

@@ -1,123 +1,48 @@
-"""Talking to the hintcolor worker: protocol, state files, starting the worker on demand.
+"""Talking to the hintcolor worker: transport, state files, starting the worker on demand.
 
 Standard library only and Python 2.7-compatible: the GIMP plug-ins (GIMP 3's Python 3 and GIMP
-2.10's Python 2.7) load this file, copied beside them by install.py as ``hintcolor_client.py``.
-The worker (``hintcolor serve``, :mod:`hintcolor.worker.server`) uses the same functions. The messages
-of :class:`WorkerError` are shown in GIMP, so they speak of GIMP's dialog, not of flags.
-
-Protocol (version ``PROTOCOL``), over a TCP connection to 127.0.0.1. Each message is a 4-byte
-big-endian length (at most ``MAX_HEADER``), a UTF-8 JSON object of that length (the header), then
-``header["size"]`` bytes of payload. A connection may carry several requests, one after the other.
-
-- Every request carries the per-user secret (``token``), read from the file ``secret`` in the
-  state folder (mode 0600, in a folder of mode 0700). The worker checks it before it reads any
-  payload byte; a request without it gets one error reply and the connection is closed.
-- Requests: ``hello`` (version handshake; reply ``version``, ``protocol``, ``pid``), ``shutdown``,
-  and ``colorize``: header ``photo`` {``width``, ``height``, ``format``: ``"u8"`` | ``"float"``,
-  ``channels``: 1 (Y'), 2 (Y'A), 3 (R'G'B') or 4 (R'G'B'A, the default)}, ``hints`` (null or
-  {``width``, ``height``, ``x``, ``y``}: an RGBA u8 layer and its offset from the photo),
-  ``options`` {``device``, ``engine``, ``work_size``, ``precision``, ``snap_hints``, ``preview``
-  (protocol 4; true: a fast, coarse result, computed at about a screen's pixels and enlarged)}; payload: the
-  photo's pixels (row-major, channels interleaved), then the hint layer's. ``size`` must equal what
-  those layers need, and each layer has at most ``MAX_PIXELS`` pixels; otherwise the request is
-  refused before its payload is read.
-- Sparse hint layer (``colorize``, ``suggest``, ``export_hints``): ``hints`` may carry ``patches``, a
-  list of [x, y, w, h] rectangles of the hint layer (at most ``MAX_PATCHES``, inside it); then the
-  payload holds only those rectangles' RGBA pixels, one after the other, and every pixel outside
-  them is transparent black (:func:`painted_patches` finds them). The worker rebuilds the same layer.
-- Kept photo (``colorize``, ``suggest``): ``session`` (a string of at most 64 characters) asks the
-  worker to keep this request's photo under that name (the two most recent are kept); a later
-  request with the same ``session`` and ``photo`` {..., ``"kept": true``} sends no photo pixels. If
-  the worker no longer has it (restarted, or the photo's description differs), the reply is an
-  error with code ``session``: send the photo again.
-- ``suggest``: header and payload as ``colorize``, plus
-  ``points`` (a list of at most 32 [x, y] photo pixels; empty or absent: the hint layer's painted
-  dots, the first 32) and ``k`` (1..8, suggestions per point); reply ``points`` and ``suggestions``
-  (per point a list of {``color``, ``ab``, ``probability``}, most likely first), no payload.
-- ``export_hints``: header ``photo`` {``width``, ``height``} (no pixels), ``hints`` as for
-  ``colorize`` (required), ``options`` {``work_size``}; payload: the hint layer's RGBA pixels;
-  reply ``count``, payload: the hints JSON document (UTF-8) of its dots, as colorize reads them.
-- ``import_hints``: header ``photo`` {``width``, ``height``}, ``name`` (the file's name, for
-  messages), ``file_size`` (at most 16 MiB); payload: the hints file's bytes; reply ``width``,
-  ``height``, ``count``, payload: an RGBA u8 layer of the photo's size with the hints painted as dots.
-- While it colorizes, the worker sends progress messages ``{"progress": 0..1, "stage": text}``
-  (no payload), then the reply: ``{"ok": true, "channels": 3 | 4, ...}`` with the result's pixels
-  as payload in the photo's ``format``: R'G'B' (``channels`` 3) for a photo without alpha, R'G'B'A
-  with the photo's own alpha for one with alpha (``channels`` 2 or 4);
-  or ``{"ok": false, "code": ..., "error": "one line"}``. ``code`` names what went wrong
-  (:data:`MESSAGES`); a reply may carry ``notice``, a code of :data:`NOTICES`.
-- Closing the connection cancels the request (so does sending anything while it runs, e.g.
-  ``{"op": "cancel"}``): the worker notices between stages, abandons it, closes the connection
-  and goes on serving others.
+2.10's Python 2.7) load this file, copied beside them by install.py as ``hintcolor_client.py``
+(with the protocol, :mod:`hintcolor.worker.protocol`, as ``hintcolor_protocol.py``). The worker
+(``hintcolor serve``, :mod:`hintcolor.worker.server`) uses the same transport. What is sent is
+described and built in the protocol module; this one frames it over a socket, finds or starts
+the worker, and says what went wrong with it. A caller shows refusals in its own words: it gives
+:class:`WorkerClient` its sentence for each error code (the plug-ins: GIMP's, in
+gimp_plugin/shared/hintcolor_requests.py); without one, a refusal says what the worker said.
 """
 from __future__ import absolute_import, division, print_function
 
 import binascii
 import json
-import numbers
 import os
-import re
+import select
 import socket
-import struct
 import subprocess
 import sys
 import time
 
-PROTOCOL = 4  # 3: suggest, export_hints, import_hints; 4: sparse hint layers, kept photos
+try:
+    from . import protocol
+except (ImportError, ValueError):  # beside the plug-ins, without the package (Python 3: ImportError; 2.7: ValueError)
+    import hintcolor_protocol as protocol
+
 HOST = "127.0.0.1"
 STATE_FILE = "worker.json"
 SECRET_FILE = "secret"
 LOG_FILE = "worker.log"
-MAX_HEADER = 64 * 1024
-MAX_PIXELS = 150 * 1000 * 1000
 START_TIMEOUT = 120.0
 HELLO_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 900.0
-#: Rectangles a sparse hint layer may have; rows scanned together, and the gap in pixels that
-#: separates two rectangles of one band (see :func:`painted_patches`).
-MAX_PATCHES = 4096
-PATCH_ROWS = 64
-PATCH_GAP = 64
-_PAINT = re.compile(b"[^\x00]+")
-
-#: What the worker's error codes mean, in the words of GIMP's dialog; ``%(...)s`` fields come from
-#: the reply, plus ``log`` (the worker's log file).
-MESSAGES = {
-    "device": "the GPU is not available on this machine: choose Device: Automatic or CPU",
-    "weights": "the network's weights are not installed for the worker: choose Engine: Propagate hints, "
-               "or add the weights (its log, %(log)s, says where)",
-    "needs_hints": "the propagation engine needs at least one color dot: paint dots on a hint layer and "
-                   "choose it as Hint layer, or choose Engine: Network",
-    "needs_hints_no_weights": "without the network's weights, colors come only from your hints: paint dots on "
-                              "a hint layer and choose it as Hint layer (the worker's log, %(log)s, says how to add the weights)",
-    "secret": "the hintcolor worker refused this plug-in's secret (the secret file changed since it started): "
-              "end the worker process (pid %(pid)s) and run again",
-    "request": "the hintcolor worker refused the request: %(error)s",
-    "input": "%(error)s",
-    "suggest_weights": "color suggestions need the network's weights, which are not installed for the worker "
-                       "(README: Weights; its log, %(log)s, says where they go)",
-    "no_points": "no sample point and no painted dot: add a sample point (Ctrl+click on a ruler and drag) "
-                 "or paint dots on the hint layer, then run Suggest Hint Colors again",
-    "session": "the hintcolor worker no longer keeps this photo (it restarted): the photo is sent again",
-    "failed": "the hintcolor worker failed (%(error)s); details are in its log, %(log)s",
-}
-#: Notices (not errors) a reply may carry: one short line, for a status bar.
-NOTICES = {
-    "weights_missing": "network weights not installed: colors propagated from your hints (README: Weights)",
-}
+#: Bytes a request's payload is sent in; between two, the client looks for an early reply (a refusal).
+SEND_CHUNK = 1 << 20
 
 
 class WorkerError(Exception):
     """The worker could not be reached, refused the request, or failed: the message says what to do;
-    ``code``: the error reply's code (:data:`MESSAGES`), None when there was no reply."""
+    ``code``: the error reply's code (hintcolor.worker.protocol.ERRORS), None when there was no reply."""
 
     def __init__(self, message, code=None):
         Exception.__init__(self, message)
         self.code = code
-
-
-class ProtocolError(ValueError):
-    """Bytes that are not a message of this protocol."""
 
 
 def state_dir():
@@ -183,41 +108,48 @@ def read_secret(folder):
 def send_message(sock, header, payload=b""):
     """Send one message: length, JSON header (with ``size``), payload (bytes or a list of bytes)."""
     parts = payload if isinstance(payload, list) else [payload]
-    header = dict(header, size=sum(len(p) for p in parts))
-    encoded = json.dumps(header).encode("utf-8")
-    sock.sendall(struct.pack(">I", len(encoded)) + encoded)
+    sock.sendall(protocol.encode_header(dict(header, size=sum(len(p) for p in parts))))
     for part in parts:
         sock.sendall(part)
 
 
+def send_request(sock, header, payload=b""):
+    """Send a request as :func:`send_message` does, its payload in slices of SEND_CHUNK bytes, looking
+    for an early reply between two: the worker answers before the payload only to refuse the
+    request, and the rest is then not sent. Returns whether all was sent (False: a reply waits)."""
+    parts = payload if isinstance(payload, list) else [payload]
+    try:
+        sock.sendall(protocol.encode_header(dict(header, size=sum(len(p) for p in parts))))
+        for part in parts:
+            view = memoryview(part)
+            for start in range(0, len(view), SEND_CHUNK):
+                if _readable(sock):
+                    return False
+                sock.sendall(view[start:start + SEND_CHUNK])
+    except socket.error:  # the worker refused and closed: its refusal may have arrived before
+        if not _readable(sock):
+            raise
+        return False
+    return True
+
+
+def _readable(sock):
+    """Whether the socket has something to read now (bytes, or its end)."""
+    return bool(select.select([sock], [], [], 0)[0])
+
+
 def receive_header(sock):
     """Receive one message's header (a dict with an int ``size`` >= 0); ProtocolError if malformed."""
-    (length,) = struct.unpack(">I", bytes(receive_exactly(sock, 4)))
-    if length > MAX_HEADER:
-        raise ProtocolError("a header of %d bytes (at most %d)" % (length, MAX_HEADER))
-    return parse_header(receive_exactly(sock, length))
+    length = protocol.header_length(receive_exactly(sock, 4))
+    return protocol.parse_header(receive_exactly(sock, length))
 
 
-def parse_header(data):
-    """A header's bytes to a dict; ProtocolError unless a JSON object with a valid ``size``."""
-    try:
-        header = json.loads(bytes(data).decode("utf-8"))
-    except ValueError:  # includes UnicodeDecodeError
-        raise ProtocolError("a header that is not UTF-8 JSON")
-    if not isinstance(header, dict):
-        raise ProtocolError("a header that is not a JSON object")
-    size = header.get("size", 0)
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0:  # Python 2: int or long
-        raise ProtocolError("a header with size %r" % (size,))
-    return header
-
-
-def receive_message(sock, max_size=MAX_PIXELS * 16):
+def receive_message(sock, max_size=protocol.MAX_PAYLOAD):
     """Receive one message: (header dict, payload bytes); ProtocolError if its payload exceeds ``max_size``."""
     header = receive_header(sock)
     size = header.get("size", 0)
     if size > max_size:
-        raise ProtocolError("a payload of %d bytes (at most %d)" % (size, max_size))
+        raise protocol.ProtocolError("a payload of %d bytes (at most %d)" % (size, max_size))
     return header, bytes(receive_exactly(sock, size))
 
 
@@ -232,46 +164,6 @@ def receive_exactly(sock, count):
             raise EOFError("connection closed after %d of %d bytes" % (received, count))
         received += got
     return buffer
-
-
-def painted_patches(data, width, height):
-    """Where a ``width`` x ``height`` RGBA u8 layer (``data``: bytes, row-major) holds any non-zero byte,
-    as (rectangles [[x, y, w, h], ...], their pixels: one bytes object of RGBA rows each); every
-    pixel outside the rectangles is transparent black, so a request may send these instead of the
-    whole layer (``hints["patches"]``). Paint is found exactly (a single pixel of alpha 1 counts):
-    bands of ``PATCH_ROWS`` rows are compared with zeros, then the painted rows of a painted band are
-    searched for runs of non-zero bytes, merged when less than ``PATCH_GAP`` pixels apart."""
-    stride = width * 4
-    zeros = bytes(bytearray(stride * PATCH_ROWS))
-    row_zeros = zeros[:stride]
-    boxes = []
-    for top in range(0, height, PATCH_ROWS):
-        bottom = min(top + PATCH_ROWS, height)
-        if data.startswith(zeros[:(bottom - top) * stride], top * stride):  # compares in place, no copy
-            continue
-        rows, runs = [], []
-        for y in range(top, bottom):
-            if data.startswith(row_zeros, y * stride):
-                continue
-            rows.append(y)
-            runs.extend((m.start() // 4 - y * width, (m.end() + 3) // 4 - y * width)
-                        for m in _PAINT.finditer(data, y * stride, (y + 1) * stride))
-        for x0, x1 in _merged(runs, PATCH_GAP):
-            boxes.append([x0, rows[0], x1 - x0, rows[-1] + 1 - rows[0]])
-    chunks = [b"".join(data[(y + i) * stride + x * 4:(y + i) * stride + (x + w) * 4] for i in range(h))
-              for x, y, w, h in boxes]
-    return boxes, chunks
-
-
-def _merged(runs, gap):
-    """[x0, x1) ranges sorted and joined where less than ``gap`` apart."""
-    merged = []
-    for x0, x1 in sorted(runs):
-        if merged and x0 - merged[-1][1] < gap:
-            merged[-1][1] = max(merged[-1][1], x1)
-        else:
-            merged.append([x0, x1])
-    return merged
 
 
 class _Fields(dict):
@@ -292,16 +184,22 @@ class WorkerClient(object):
     start ``python -m hintcolor serve``; without it the worker must have been started by hand.
     ``folder``: the state folder (default :func:`state_dir`); ``version``: the hintcolor version
     this client belongs to, checked against the worker's (a worker of another version that this
-    client may replace is asked to exit and a new one is started).
+    client may replace is asked to exit and a new one is started). ``messages`` and ``notices``:
+    the caller's words for the worker's error codes and notices (protocol.ERRORS, protocol.NOTICES;
+    ``%(...)s`` fields come from the reply, plus ``log``, the worker's log file, and for a refused
+    secret ``pid``); an error without one says what the worker said, a notice what the protocol says.
     """
 
-    def __init__(self, python=None, folder=None, version=None, serve_args=()):
+    def __init__(self, python=None, folder=None, version=None, serve_args=(), messages=None, notices=None):
         self.python = python
         self.folder = folder or state_dir()
         self.version = version
         self.serve_args = list(serve_args)
+        self.messages = messages or {}
+        self.notices = notices or protocol.NOTICES
         self._starting = None
         self._sock = None
+        self._stopped = None  # why the worker worker.json names is gone, once found so
 
     def cancel(self):
         """End the request in progress from another thread: the worker abandons it, and
@@ -339,13 +237,13 @@ class WorkerClient(object):
         sock = self._sock = self._connect(progress, start)
         try:
             sock.settimeout(REQUEST_TIMEOUT)
-            send_message(sock, dict(header, token=read_secret(self.folder)), payload)
+            send_request(sock, dict(header, token=read_secret(self.folder)), payload)
             reply, data = receive_message(sock)
             while "progress" in reply:
                 if progress:
                     progress(float(reply["progress"]), reply.get("stage", ""))
                 reply, data = receive_message(sock)
-        except (socket.error, EOFError, ProtocolError) as e:
+        except (socket.error, EOFError, protocol.ProtocolError) as e:
             self.note("the connection broke during a request: %s: %s" % (type(e).__name__, e))
             raise WorkerError("the hintcolor worker stopped during the request; details are in its log, %s"
                               % self.log_path)
@@ -355,12 +253,12 @@ class WorkerClient(object):
         if not reply.get("ok"):
             raise WorkerError(self.explain(reply), reply.get("code"))
         if reply.get("notice"):
-            reply["notice"] = self._phrase(NOTICES, reply["notice"], reply)
+            reply["notice"] = self._phrase(self.notices, reply["notice"], reply)
         return reply, data
 
     def explain(self, reply):
         """The one-line message for an error reply."""
-        return self._phrase(MESSAGES, reply.get("code"), reply)
+        return self._phrase(self.messages, reply.get("code"), reply)
 
     def _phrase(self, table, code, reply):
         fields = _Fields(reply, log=self.log_path)
@@ -373,9 +271,10 @@ class WorkerClient(object):
         if sock is None:
             if not start:
                 raise WorkerError("no hintcolor worker is running (state folder %s)" % self.folder)
-            if progress:
-                progress(0.0, "Starting the hintcolor worker")
             process, self._starting = self._starting or self._start(), None
+            if progress:
+                progress(0.0, "The hintcolor worker stopped: starting a new one" if self._stopped
+                         else "Starting the hintcolor worker")
             sock = self._wait_for_worker(process)
         return sock
 
@@ -404,11 +303,11 @@ class WorkerClient(object):
             raise _NoWorker("nothing listens on port %d" % port)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # progress messages are small
         try:
-            send_message(sock, {"op": "hello", "token": read_secret(self.folder), "protocol": PROTOCOL})
+            send_message(sock, dict(protocol.hello_header(), token=read_secret(self.folder)))
             return sock, receive_message(sock, max_size=0)[0]
         except socket.timeout:
             what = "a program that does not answer as a hintcolor worker"
-        except (socket.error, EOFError, ProtocolError):
+        except (socket.error, EOFError, protocol.ProtocolError):
             what = "a program that does not speak the hintcolor protocol"
         except WorkerError:
             sock.close()
@@ -425,10 +324,11 @@ class WorkerClient(object):
         try:
             sock, reply = self._hello(port)
         except _NoWorker as e:
+            self._stopped = "%s; %s is left from it" % (e, STATE_FILE)
             if not self.python:
-                raise WorkerError("no hintcolor worker answers (%s; %s is left from one that stopped): "
-                                  "start it again with 'hintcolor serve --state-dir %s'" % (e, STATE_FILE, self.folder))
-            self.note("%s named in %s: starting a new worker" % (e, STATE_FILE))
+                raise WorkerError("the hintcolor worker stopped (%s): start it again with 'hintcolor serve "
+                                  "--state-dir %s', then run again" % (self._stopped, self.folder))
+            self.note("the worker stopped (%s): starting a new one" % self._stopped)
             return None
         if not reply.get("ok"):
             sock.close()
@@ -439,7 +339,7 @@ class WorkerClient(object):
         return None
 
     def _compatible(self, reply):
-        return reply.get("protocol") == PROTOCOL and (not self.version or reply.get("version") == self.version)
+        return reply.get("protocol") == protocol.VERSION and (not self.version or reply.get("version") == self.version)
 
     def _replace(self, sock, reply, port):
         """Ask a worker of another version to exit (the plug-in starts its own), or say what to do."""
@@ -472,9 +372,9 @@ class WorkerClient(object):
         """Send ``shutdown`` on a hello'd connection, then wait up to 15 s for the port to close."""
         try:
             sock.settimeout(HELLO_TIMEOUT)
-            send_message(sock, {"op": "shutdown", "token": read_secret(self.folder)})
+            send_message(sock, dict(protocol.shutdown_header(), token=read_secret(self.folder)))
             receive_message(sock, max_size=0)
-        except (socket.error, EOFError, ProtocolError):
+        except (socket.error, EOFError, protocol.ProtocolError):
             pass  # it may close without answering; what counts is that its port closes
         finally:
             sock.close()
@@ -500,6 +400,10 @@ class WorkerClient(object):
         if not self.python:
             raise WorkerError("no hintcolor worker is running: start it with 'hintcolor serve --state-dir %s'"
                               % self.folder)
+        if not os.path.exists(self.python) and self._stopped:
+            raise WorkerError("the hintcolor worker stopped, and a new one cannot be started from here (%s cannot be "
+                              "found): start 'hintcolor serve --state-dir %s' again outside GIMP's sandbox, then run "
+                              "again" % (self.python, self.folder))
         if not os.path.exists(self.python):
             raise WorkerError("no hintcolor worker is running, and %s cannot be found from here to start one: "
                               "start 'hintcolor serve --state-dir %s' outside GIMP's sandbox, or re-run install.py"

@@ -13,27 +13,18 @@ import numpy as np
 
 from ..errors import InputError
 from ..images import quantize
+from .protocol import FLOAT, RGBA, U8, layer_bytes
 
-FORMATS = {"u8": np.uint8, "float": np.float32}
-#: Channels of a layer: gray, gray + alpha, RGB, RGB + alpha.
-CHANNELS = (1, 2, 3, 4)
-
-
-def layer_bytes(width: int, height: int, fmt: str, channels: int = 4) -> int:
-    """Size in bytes of a ``width``×``height`` layer of ``channels`` samples in ``fmt``."""
-    if fmt not in FORMATS:
-        raise InputError(f"pixel format {fmt!r} is not one of {sorted(FORMATS)}")
-    if channels not in CHANNELS:
-        raise InputError(f"{channels!r} channels: a layer has 1 to 4")
-    return width * height * channels * np.dtype(FORMATS[fmt]).itemsize
+#: The array type of each sample format of the protocol.
+DTYPES = {U8: np.uint8, FLOAT: np.float32}
 
 
-def decode_layer(data: bytes | memoryview, width: int, height: int, fmt: str, channels: int = 4) -> np.ndarray:
+def decode_layer(data: bytes | memoryview, width: int, height: int, fmt: str, channels: int = RGBA) -> np.ndarray:
     """Bytes → H×W×channels array of the format's dtype, a view of ``data`` (no copy);
     :class:`InputError` if the size does not match."""
     if len(data) != layer_bytes(width, height, fmt, channels):
         raise InputError(f"layer data has {len(data)} bytes, expected {width}×{height}×{channels} {fmt}")
-    return np.frombuffer(data, dtype=FORMATS[fmt]).reshape(height, width, channels)
+    return np.frombuffer(data, dtype=DTYPES[fmt]).reshape(height, width, channels)
 
 
 def split_layer(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -46,11 +37,11 @@ def encode_layer(rgb: np.ndarray, alpha: np.ndarray | None, fmt: str) -> memoryv
     """RGB (H×W×3: float 0..1, or uint8 for ``"u8"``, taken as it is) and alpha (H×W, the photo's own
     values; None: no alpha channel) → R'G'B'A or R'G'B' bytes in ``fmt`` (without alpha, a contiguous
     ``rgb`` of the format's dtype is sent as it is, not copied)."""
-    rgb = quantize(rgb) if fmt == "u8" else rgb
+    rgb = quantize(rgb) if fmt == U8 else rgb
     if alpha is None:
-        out = np.ascontiguousarray(rgb, dtype=FORMATS[fmt])
+        out = np.ascontiguousarray(rgb, dtype=DTYPES[fmt])
     else:
-        out = np.empty((*rgb.shape[:2], 4), dtype=FORMATS[fmt])
+        out = np.empty((*rgb.shape[:2], RGBA), dtype=DTYPES[fmt])
         out[:, :, :3] = rgb
         out[:, :, 3] = alpha
     return memoryview(out).cast("B")
@@ -75,7 +66,7 @@ def place_hint_layer(hints: np.ndarray, offset: tuple[int, int], size: tuple[int
 def unpack_patches(patches: list, data: bytes | memoryview, width: int, height: int) -> np.ndarray:
     """A ``height``×``width``×4 uint8 layer, transparent black but for ``patches`` ([x, y, w, h]
     rectangles inside it, whose RGBA u8 rows follow one another in ``data``; see
-    :func:`hintcolor.worker.client.painted_patches`)."""
+    :func:`hintcolor.worker.protocol.painted_patches`)."""
     layer = np.zeros((height, width, 4), dtype=np.uint8)
     start = 0
     for x, y, w, h in patches:

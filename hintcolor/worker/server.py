@@ -9,7 +9,7 @@ keeps the model loaded between calls and exits after ``idle_timeout`` seconds wi
 the memory a request frees is kept for the next one (:mod:`hintcolor.worker.memory`) and handed back to
 the system after ``keep_memory`` seconds without a request.
 Its address is published in ``worker.json`` and its log is ``worker.log``, both in the state
-folder; the protocol is described in :mod:`hintcolor.worker.client`.
+folder; the protocol is described, and requests are checked, in :mod:`hintcolor.worker.protocol`.
 """
 from __future__ import annotations
 
@@ -31,49 +31,29 @@ from typing import Callable, TextIO
 import numpy as np
 
 from .. import __version__
-from .client import (HOST, LOG_FILE, MAX_PATCHES, MAX_PIXELS, PROTOCOL, STATE_FILE, ProtocolError, WorkerClient, WorkerError,
-                     read_secret, receive_exactly, receive_header, send_message, state_dir, write_private)
+from .client import (HOST, LOG_FILE, STATE_FILE, WorkerClient, WorkerError, read_secret, receive_exactly, receive_header,
+                     send_message, state_dir, write_private)
 from ..errors import HintcolorError, InputError, WeightsError
-from .pixels import (CHANNELS, FORMATS, decode_layer, encode_layer, layer_bytes, place_hint_layer, split_layer,
-                     unpack_patches)
+from .pixels import decode_layer, encode_layer, place_hint_layer, split_layer, unpack_patches
 from .memory import keep_freed_memory, release_memory
+from .protocol import (COLORIZE, DEVICE, DISCARD_BYTES, DISCARD_SECONDS, EXPORT_HINTS, FAILED, HEADER_TIMEOUT, HELLO,
+                       IMPORT_HINTS, INPUT, KEPT_PHOTOS, MAX_CONNECTIONS, MAX_POINTS, MAX_SUGGESTIONS, NEEDS_HINTS,
+                       NEEDS_HINTS_NO_WEIGHTS, NO_POINTS, RGBA, SECRET, SESSION, SHUTDOWN, SUGGEST, SUGGEST_WEIGHTS,
+                       TRANSFER_TIMEOUT, U8, VERSION, WEIGHTS, WEIGHTS_MISSING, ProtocolError, RequestError, check_count,
+                       check_options, check_points, declared_size, error_reply, layer_bytes)
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 #: Seconds without a request after which the worker hands the memory its requests freed back to
 #: the system (until then the next request reuses it: see hintcolor.worker.memory).
 DEFAULT_KEEP_MEMORY = 30.0
-#: Seconds a client may take to send a header (also between two requests on one connection).
-HEADER_TIMEOUT = 30.0
-#: Seconds a client may stay silent while its payload arrives, or not read while a reply is sent.
-TRANSFER_TIMEOUT = 30.0
-#: Connections served at once; more are closed at once.
-MAX_CONNECTIONS = 32
-#: Largest side of a layer (GIMP's own limit) and of the network's working grid.
-MAX_SIDE = 524288
-MAX_WORK_SIZE = 1024  # the plug-in offers up to 1024; the grid (up to 4× wider) bounds the memory
 #: worker.log is moved to worker.log.1 when a worker starts and finds it larger than this.
 LOG_LIMIT = 1 << 20
-OPERATIONS = ("hello", "shutdown", "colorize", "suggest", "export_hints", "import_hints")
-#: Ops that compute: each runs in the compute thread, its errors phrased by hintcolor.worker.client.MESSAGES.
-COMPUTE_OPS = ("colorize", "suggest", "export_hints", "import_hints")
-#: Points one suggest request may ask about, and suggestions per point (the reply header stays small).
-MAX_POINTS = 32
-MAX_SUGGESTIONS = 8
-#: Bytes of a hints file an import_hints request may send.
-MAX_HINTS_FILE = 16 << 20
-#: Photos kept for later requests (``session``), most recent first; the longest name of one.
-KEPT_PHOTOS = 2
-MAX_SESSION = 64
-
-
-class RequestError(Exception):
-    """A request answered with an error reply: ``code`` (see hintcolor.worker.client.MESSAGES) and one line.
-    ``close``: the connection cannot go on (the payload was not read)."""
-
-    def __init__(self, code: str, message: str, close: bool = False):
-        super().__init__(message)
-        self.code = code
-        self.close = close
+#: The worker's refusals in the words of the command line (``hintcolor serve --stop``); the
+#: plug-ins have GIMP's (gimp_plugin/shared/hintcolor_requests.py).
+COMMAND_LINE_MESSAGES = {
+    SECRET: "the running hintcolor worker refused this user's secret (the secret file changed since it started): "
+            "end its process (pid %(pid)s) and try again",
+}
 
 
 class ClientGone(Exception):
@@ -121,7 +101,7 @@ class Worker:
             sys.stderr.write(line)
 
     def serve_forever(self) -> None:
-        state = {"pid": os.getpid(), "port": self.port, "version": __version__, "protocol": PROTOCOL}
+        state = {"pid": os.getpid(), "port": self.port, "version": __version__, "protocol": VERSION}
         write_private(self.state_path, json.dumps(state))
         self.log(f"hintcolor worker {__version__} listening on {HOST}:{self.port} (pid {os.getpid()})")
         self.compute.submit(self._warm_up)
@@ -221,7 +201,7 @@ class Worker:
         token = header.get("token")
         if not isinstance(token, str) or not hmac.compare_digest(token.encode("utf-8"), self.secret):
             self.log("refused a request without this user's secret")
-            send_message(connection, {"ok": False, "code": "secret", "error": "a request without this user's secret"})
+            send_message(connection, error_reply(SECRET))
             return False
         with self._request():
             keep_open = self._answer(connection, header)
@@ -236,52 +216,50 @@ class Worker:
             reply, data = self._handle(header, payload, Progress(connection))
         except RequestError as e:
             self.log(f"{header.get('op')!r:.40} request: error: {e}")
-            reply, data = {"ok": False, "code": e.code, "error": str(e)}, b""
+            reply, data = error_reply(e.code, str(e)), b""
             if e.close:
-                send_message(connection, reply)
+                refuse(connection, reply)
                 return False
         connection.settimeout(TRANSFER_TIMEOUT)
         computed = time.perf_counter()
         send_message(connection, reply, data)
-        if header.get("op") == "colorize" and reply.get("ok"):
+        if header.get("op") == COLORIZE and reply.get("ok"):
             now = time.perf_counter()
             self.log(f"replied in {now - start:.2f} s (pixels received in {received - start:.2f} s, "
                      f"result sent in {now - computed:.2f} s)")
         return True
 
     def _receive_payload(self, connection: socket.socket, header: dict) -> bytearray:
-        expected = payload_size(header)
-        if header.get("size", 0) != expected:
-            raise RequestError("request", f"the request declares {header.get('size', 0)} bytes of pixels but its "
-                                          f"layers need {expected}", close=True)
+        size = declared_size(header)
         connection.settimeout(TRANSFER_TIMEOUT)
-        return receive_exactly(connection, expected)
+        return receive_exactly(connection, size)
 
     def _handle(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
         op = header["op"]
-        if op == "hello":
-            return {"ok": True, "version": __version__, "protocol": PROTOCOL, "pid": os.getpid()}, b""
-        if op == "shutdown":
+        if op == HELLO:
+            return {"ok": True, "version": __version__, "protocol": VERSION, "pid": os.getpid()}, b""
+        if op == SHUTDOWN:
             self.running = False
             self.log("asked to exit")
             return {"ok": True}, b""
         try:
-            if op == "colorize":
+            if op == COLORIZE:
                 return self._colorize(header, payload, progress)
-            return self._queued(getattr(self, f"_{op}"), header, payload, progress)
+            compute = {SUGGEST: self._suggest, EXPORT_HINTS: self._export_hints, IMPORT_HINTS: self._import_hints}[op]
+            return self._queued(compute, header, payload, progress)
         except (RequestError, ClientGone):
             raise
         except HintcolorError as e:
-            raise RequestError("input", str(e)) from None
+            raise RequestError(INPUT, str(e)) from None
         except Exception as e:  # keep serving; the log has the details
             self.log(f"{op} failed:\n{traceback.format_exc().rstrip()}")
-            raise RequestError("failed", f"{type(e).__name__}: {e}") from None
+            raise RequestError(FAILED, f"{type(e).__name__}: {e}") from None
 
     def _colorize(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
         """Queue the request for the compute thread and wait for it, abandoning it if the client goes."""
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header.get("hints")
-        self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', 4)} {photo['format']}"
+        self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', RGBA)} {photo['format']}"
                  f"{' (kept)' if photo.get('kept') else ''}, hint layer: "
                  f"{'none' if not hint else 'yes (%d patches)' % len(hint['patches']) if 'patches' in hint else 'yes'}, {options}")
         progress(0.02, "Received the pixels")
@@ -291,17 +269,17 @@ class Worker:
         """A colorize or suggest request's photo (from the payload, or kept from an earlier request of
         its ``session``) and hint layer, decoded (see received_layers); keeps the photo if asked."""
         photo, session = header["photo"], header.get("session")
-        description = {key: photo.get(key, 4 if key == "channels" else None) for key in ("width", "height", "format", "channels")}
+        description = {key: photo.get(key, RGBA if key == "channels" else None) for key in ("width", "height", "format", "channels")}
         if photo.get("kept"):
             with self.state_lock:
                 kept = self.kept.get(session)
                 if kept is not None:
                     self.kept.move_to_end(session)
             if kept is None or kept[0] != description:
-                raise RequestError("session", f"no photo kept as {session!r:.70} with this size and format")
+                raise RequestError(SESSION, f"no photo kept as {session!r:.70} with this size and format")
             photo_data, hint_data = kept[1], memoryview(payload)
         else:
-            size = layer_bytes(photo["width"], photo["height"], photo["format"], photo.get("channels", 4))
+            size = layer_bytes(photo["width"], photo["height"], photo["format"], photo.get("channels", RGBA))
             photo_data, hint_data = memoryview(payload)[:size], memoryview(payload)[size:]
             if session is not None:
                 with self.state_lock:
@@ -346,8 +324,7 @@ class Worker:
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
         colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
         if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
-            raise RequestError("needs_hints_no_weights" if colorizer.notice else "needs_hints",
-                               "the propagation engine needs at least one color hint")
+            raise RequestError(NEEDS_HINTS_NO_WEIGHTS if colorizer.notice else NEEDS_HINTS)
         compute = colorizer.preview_array if options["preview"] else colorizer.colorize_array
         rgb = compute(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
         data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
@@ -355,23 +332,21 @@ class Worker:
         progress(0.95, "Sending the result")
         self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "channels": result_channels,
-                 "device": str(colorizer.device), "engine": colorizer.engine, "notice": "weights_missing" if colorizer.notice else None}
+                 "device": str(colorizer.device), "engine": colorizer.engine, "notice": WEIGHTS_MISSING if colorizer.notice else None}
         return reply, data
 
     def _suggest(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
         """Suggestions at ``points`` (or, with none, at the hint layer's dots: at most MAX_POINTS)."""
         options = colorize_options(header.get("options"))
-        points, k = suggest_points(header.get("points")), header.get("k", MAX_SUGGESTIONS)
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SUGGESTIONS:
-            raise RequestError("request", f"k {k!r:.20} is not from 1 to {MAX_SUGGESTIONS}")
+        points, k = check_points(header.get("points")), check_count(header.get("k", MAX_SUGGESTIONS))
         pixels, _, hint_layer = self._layers(header, payload)
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
         if colorizer.net is None:
-            raise RequestError("suggest_weights", "color suggestions need the network's weights")
+            raise RequestError(SUGGEST_WEIGHTS)
         colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
         points = points or dot_centres(hint_layer)[:MAX_POINTS]
         if not points:
-            raise RequestError("no_points", "no sample point and no painted dot to suggest colors for")
+            raise RequestError(NO_POINTS)
         from ..suggest import suggest_at_points
 
         progress(0.1, "Asking the network which colors fit")
@@ -399,7 +374,7 @@ class Worker:
         try:
             document = json.loads(bytes(payload).decode("utf-8"))
         except ValueError as e:  # UnicodeDecodeError included
-            raise RequestError("input", f"{name} is not a hints file (not JSON: {e})") from None
+            raise RequestError(INPUT, f"{name} is not a hints file (not JSON: {e})") from None
         dots = import_hints(document, name, photo["width"], photo["height"])
         layer = paint_hint_layer(dots, photo["width"], photo["height"])
         return {"ok": True, "width": photo["width"], "height": photo["height"], "count": len(dots)}, layer.tobytes()
@@ -422,7 +397,7 @@ class Worker:
         try:
             resolved = str(resolve_device(device))
         except InputError as e:
-            raise RequestError("device", str(e)) from None
+            raise RequestError(DEVICE, str(e)) from None
         key = (resolved, engine, precision)
         if key not in self.colorizers:
             progress(0.05, "Preparing the model (first run)")
@@ -431,7 +406,7 @@ class Worker:
                 colorizer = Colorizer(self.weights, resolved, engine=engine, precision=precision)
             except WeightsError as e:
                 self.log(f"weights: {e}")
-                raise RequestError("weights", "the network's weights are missing or unusable") from None
+                raise RequestError(WEIGHTS) from None
             if colorizer.notice:
                 self.log(f"notice: {colorizer.notice}")
             self.colorizers[key] = colorizer
@@ -471,83 +446,6 @@ def wait_readable(connection: socket.socket, timeout: float) -> bool:
     return bool(select.select([connection], [], [], timeout)[0])
 
 
-def payload_size(header: dict) -> int:
-    """Bytes of payload a request needs; RequestError (close) for an unknown or absurd request.
-    Nothing is allocated here: this runs before the payload is read."""
-    op = header.get("op")
-    if op not in OPERATIONS:
-        raise RequestError("request", f"unknown request {op!r:.40}", close=True)
-    if op in ("hello", "shutdown"):
-        return 0
-    photo = _layer_header(header.get("photo"), "photo")
-    if op == "import_hints":
-        size = header.get("file_size")
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_HINTS_FILE:
-            raise RequestError("request", f"file_size {size!r:.20} is not from 0 to {MAX_HINTS_FILE}", close=True)
-        return size
-    if op == "export_hints":
-        return hint_bytes(header.get("hints"))
-    if photo.get("format") not in FORMATS:
-        raise RequestError("request", f"photo format {photo.get('format')!r:.20} is not one of {sorted(FORMATS)}", close=True)
-    channels = photo.get("channels", 4)
-    if isinstance(channels, bool) or not isinstance(channels, int) or channels not in CHANNELS:
-        raise RequestError("request", f"photo channels {channels!r:.20} are not one of {CHANNELS}", close=True)
-    session = header.get("session")
-    if session is not None and (not isinstance(session, str) or len(session) > MAX_SESSION):
-        raise RequestError("request", f"session {session!r:.20} is not a name of at most {MAX_SESSION} characters", close=True)
-    if photo.get("kept") not in (None, False, True) or (photo.get("kept") and session is None):
-        raise RequestError("request", "a kept photo needs its session name", close=True)
-    size = 0 if photo.get("kept") else layer_bytes(photo["width"], photo["height"], photo["format"], channels)
-    if header.get("hints") is not None:
-        size += hint_bytes(header["hints"])
-    return size
-
-
-def hint_bytes(hints: object) -> int:
-    """Bytes of a hint layer's payload: the whole RGBA u8 layer, or only its ``patches``, checked to
-    be at most MAX_PATCHES rectangles inside the layer (RequestError with close otherwise)."""
-    hints = _layer_header(hints, "hint layer", offset=True)
-    if "patches" not in hints:
-        return layer_bytes(hints["width"], hints["height"], "u8")
-    patches = hints["patches"]
-    if not isinstance(patches, list) or len(patches) > MAX_PATCHES or not all(
-            isinstance(patch, list) and len(patch) == 4 and all(type(v) is int for v in patch) for patch in patches):
-        raise RequestError("request", f"patches must be a list of at most {MAX_PATCHES} [x, y, w, h] whole numbers",
-                           close=True)
-    for x, y, w, h in patches:
-        if not (0 <= x and 0 <= y and 0 < w and 0 < h and x + w <= hints["width"] and y + h <= hints["height"]):
-            raise RequestError("request", f"the patch {[x, y, w, h]} is not inside the hint layer", close=True)
-    return sum(w * h * 4 for _, _, w, h in patches)
-
-
-def _layer_header(layer: object, name: str, offset: bool = False) -> dict:
-    if not isinstance(layer, dict):
-        raise RequestError("request", f"the {name} is not described", close=True)
-    fields = {"width": (1, MAX_SIDE), "height": (1, MAX_SIDE)}
-    if offset:
-        fields.update(x=(-MAX_SIDE, MAX_SIDE), y=(-MAX_SIDE, MAX_SIDE))
-    for field, (low, high) in fields.items():
-        value = layer.get(field)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise RequestError("request", f"the {name}'s {field} is {value!r:.20}, not a whole number from {low} to {high}",
-                               close=True)
-    if layer["width"] * layer["height"] > MAX_PIXELS:
-        raise RequestError("request", f"the {name} has {layer['width']}×{layer['height']} pixels, more than the "
-                                      f"{MAX_PIXELS // 1000000} megapixels the worker takes", close=True)
-    return layer
-
-
-def suggest_points(points: object) -> list[tuple[float, float]]:
-    """A suggest request's points: a list of at most MAX_POINTS [x, y] pairs of numbers (may be empty)."""
-    if points is None:
-        return []
-    if not isinstance(points, list) or len(points) > MAX_POINTS or not all(
-            isinstance(point, list) and len(point) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point) for point in points):
-        raise RequestError("request", f"points must be a list of at most {MAX_POINTS} [x, y] pairs of numbers")
-    return [(float(x), float(y)) for x, y in points]
-
-
 def dot_centres(layer: np.ndarray | None) -> list[tuple[float, float]]:
     """The centre (x, y) of each painted dot (a connected patch of paint) of an RGBA layer, top to bottom."""
     from scipy import ndimage
@@ -563,7 +461,7 @@ def received_layers(photo: dict, hint: dict | None, photo_data: bytes | memoryvi
                     hint_data: bytes | memoryview) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """A request's photo (color: H×W gray or H×W×3; alpha: H×W or None) and its hint layer placed on
     it (or None), decoded from their bytes (the photo without a copy)."""
-    width, height, fmt, channels = photo["width"], photo["height"], photo["format"], photo.get("channels", 4)
+    width, height, fmt, channels = photo["width"], photo["height"], photo["format"], photo.get("channels", RGBA)
     color, alpha = split_layer(decode_layer(photo_data, width, height, fmt, channels))
     if not hint:
         return color, alpha, None
@@ -574,29 +472,34 @@ def hint_pixels(hint: dict, data: bytes | memoryview) -> np.ndarray:
     """The hint layer (h×w×4 uint8) of a request: its bytes, or rebuilt from its ``patches``."""
     if "patches" in hint:
         return unpack_patches(hint["patches"], data, hint["width"], hint["height"])
-    return decode_layer(data, hint["width"], hint["height"], "u8")
+    return decode_layer(data, hint["width"], hint["height"], U8)
 
 
 def colorize_options(options: object) -> dict:
-    """The colorize request's options, checked: device, engine, precision, work_size, snap_hints."""
+    """A request's options, checked (protocol.check_options) against the engines and precisions the
+    library has: device, engine, precision, work_size, snap_hints, preview."""
     from ..colorizer import ENGINES, PRECISIONS
 
-    options = dict(options) if isinstance(options, dict) else {}
-    device, engine, work_size = options.get("device", "auto"), options.get("engine", "auto"), options.get("work_size", 256)
-    precision, snap = options.get("precision", "auto"), options.get("snap_hints", True)
-    preview = options.get("preview", False)
-    if not isinstance(device, str):
-        raise RequestError("request", f"device {device!r:.20} is not a name")
-    if engine not in ENGINES:
-        raise RequestError("request", f"engine {engine!r:.20} is not one of {', '.join(ENGINES)}")
-    if precision not in PRECISIONS:
-        raise RequestError("request", f"precision {precision!r:.20} is not one of {', '.join(PRECISIONS)}")
-    if isinstance(work_size, bool) or not isinstance(work_size, int) or not 8 <= work_size <= MAX_WORK_SIZE:
-        raise RequestError("request", f"working size {work_size!r:.20} is not from 8 to {MAX_WORK_SIZE}")
-    if not isinstance(snap, bool) or not isinstance(preview, bool):
-        raise RequestError("request", f"snap_hints {snap!r:.20} / preview {preview!r:.20} is not true or false")
-    return {"device": device, "engine": engine, "precision": precision, "work_size": work_size, "snap_hints": snap,
-            "preview": preview}
+    return check_options(options, ENGINES, PRECISIONS)
+
+
+def refuse(connection: socket.socket, reply: dict) -> None:
+    """Send the refusal of a request whose payload was not read, then stop sending and read and drop
+    what the client still sends, until it closes (at most DISCARD_BYTES, for DISCARD_SECONDS): closing
+    at once with its bytes unread would reset the connection, and the client, still sending, could
+    lose the refusal. Nothing is kept; the caller closes the connection."""
+    send_message(connection, reply)
+    buffer = bytearray(64 << 10)
+    left, deadline = DISCARD_BYTES, time.monotonic() + DISCARD_SECONDS
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        while left > 0 and wait_readable(connection, max(0.0, deadline - time.monotonic())):
+            got = connection.recv_into(buffer, min(len(buffer), left))
+            if not got:
+                return
+            left -= got
+    except OSError:  # the client has gone: nothing more to wait for
+        pass
 
 
 def open_log(path: str) -> tuple[TextIO, bool]:
@@ -639,7 +542,7 @@ def stop(folder: str | None) -> int:
     """Ask the running worker to exit; prints what happened."""
     folder = folder or state_dir()
     try:
-        stopped = WorkerClient(folder=folder).stop()
+        stopped = WorkerClient(folder=folder, messages=COMMAND_LINE_MESSAGES).stop()
     except WorkerError as e:
         raise HintcolorError(str(e)) from None
     if not stopped:
