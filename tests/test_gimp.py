@@ -8,6 +8,7 @@ them. tests/test_gimp_window.py drives the same GIMPs through their window.
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import textwrap
@@ -20,8 +21,11 @@ from PIL import Image
 from skimage import color as skcolor
 
 from conftest import photo_path
+from plugin_modules import shared_module
 from hintcolor.worker.client import WorkerClient
 from gimp.harness import GIMPS, serve, worker_for
+
+table = shared_module("hintcolor_procedures")
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP_TEST_DIR", "/tmp/hintcolor-test")
 
@@ -437,3 +441,106 @@ def test_a_one_pixel_dot_anywhere_changes_the_thumbnail_the_live_panel_watches(g
         out["seen"] = seen
     ''')
     assert out["seen"] == [True] * 6
+
+
+#: What scripts call and GIMP's pluginrc keys on, as it was before the procedures were declared in one
+#: table: each procedure's menu label and its arguments after image and drawables (name, default, a
+#: choice's nicks). Changing one of these breaks users' scripts: do it on purpose, here and in the table.
+GIMP3_INTERFACE = {
+    "plug-in-hintcolor-add-hint-layer": ("Add Color _Hint Layer", []),
+    "plug-in-hintcolor-colorize": ("Colorize with _Hints...", [
+        ("hint-layer", None), ("hints", "auto", ["auto", "none"]), ("engine", "auto", ["auto", "siggraph17", "propagate"]),
+        ("device", "auto", ["auto", "cpu", "gpu"]), ("work-size", 256), ("precision", "auto", ["auto", "fp32"]),
+        ("snap-hints", True)]),
+    "plug-in-hintcolor-live": ("Colorize with Hints - _Live...", []),
+    "plug-in-hintcolor-suggest": ("Suggest Hint _Colors", [("count", 5), ("snap-hints", True)]),
+    "plug-in-hintcolor-export-hints": ("E_xport Hints...", [("file", None)]),
+    "plug-in-hintcolor-import-hints": ("I_mport Hints...", [("file", None)]),
+}
+
+DESCRIBE = '''
+def argument(spec):
+    """What GIMP holds of one argument of a procedure (its parameter spec)."""
+    kind = spec.__gtype__.name
+    arg = {"name": spec.get_name(), "label": spec.get_nick(), "blurb": spec.get_blurb(), "kind": kind}
+    if kind == "GimpParamChoice":
+        choice = Gimp.param_spec_choice_get_choice(spec)
+        arg["choices"] = [[nick, choice.get_label(nick)] for nick in choice.list_nicks()]
+        arg["default"] = Gimp.param_spec_choice_get_default(spec)
+    elif kind == "GParamInt":
+        arg["limits"], arg["default"] = [spec.minimum, spec.maximum], spec.default_value
+    elif kind == "GParamBoolean":
+        arg["default"] = spec.default_value
+    elif kind == "GimpParamLayer":
+        arg["none_ok"] = Gimp.param_spec_item_none_allowed(spec)
+    elif kind == "GimpParamFile":
+        arg["action"] = Gimp.param_spec_file_get_action(spec).value_nick
+        arg["none_ok"] = Gimp.param_spec_file_none_allowed(spec)
+        arg["default"] = Gimp.param_spec_object_get_default(spec)
+    return arg
+
+out["names"] = pdb.query_procedures("plug-in-hintcolor-.*", "", "", "", "", "", "", "")
+out["procedures"] = {}
+for name in out["names"]:
+    p = pdb.lookup_procedure(name)
+    out["procedures"][name] = {
+        "label": p.get_menu_label(), "menus": list(p.get_menu_paths()), "blurb": p.get_blurb(), "help": p.get_help(),
+        "help_id": p.get_help_id(), "image_types": p.get_image_types(),
+        "attribution": [p.get_authors(), p.get_copyright(), p.get_date()],
+        "arguments": [argument(spec) for spec in p.get_arguments()]}
+'''
+
+
+def _gimp3_argument(param: table.Parameter) -> dict:
+    """What GIMP 3 must hold of an argument declared as ``param``: a layer may be none, a file must be chosen."""
+    arg = {"name": param.name, "label": param.label, "blurb": param.blurb}
+    if param.kind == table.CHOICE:
+        arg.update(kind="GimpParamChoice", choices=[list(c) for c in param.choices], default=param.default)
+    elif param.kind == table.INT:
+        arg.update(kind="GParamInt", limits=list(param.limits[:2]), default=param.default)
+    elif param.kind == table.BOOL:
+        arg.update(kind="GParamBoolean", default=param.default)
+    elif param.kind == table.LAYER:
+        arg.update(kind="GimpParamLayer", none_ok=True)
+    else:
+        action = {table.OPEN_FILE: "open", table.SAVE_FILE: "save"}[param.kind]
+        arg.update(kind="GimpParamFile", action=action, none_ok=False, default=None)
+    return arg
+
+
+def _sensitivity_masks(pluginrc: bytes) -> dict:
+    """{procedure: sensitivity mask} of hintcolor's procedures in GIMP's pluginrc (the libgimp of a
+    script cannot read it: a looked-up procedure says "always")."""
+    found = re.finditer(rb'\(proc-def "(plug-in-hintcolor-[^"]+)" \d+\n.*?\(icon [^\n]*\n\s+"[^"]*"\n\s+(\d+)\n',
+                        pluginrc, re.S)
+    return {m.group(1).decode(): int(m.group(2)) for m in found}
+
+
+def _interface(arguments: list[dict]) -> list[tuple]:
+    """(name, default) of each argument, and the nicks of a choice."""
+    found = []
+    for arg in arguments:
+        entry = (arg["name"], arg.get("default"))
+        found.append(entry + ([nick for nick, _ in arg["choices"]],) if "choices" in arg else entry)
+    return found
+
+
+def test_registration_is_the_declared_table(gimp):
+    """Each procedure GIMP 3 knows of hintcolor is the one hintcolor_procedures.py declares for GIMP 3
+    (menu, texts, arguments with their labels, tooltips, defaults, choices and limits), and its
+    scripting interface is as it was."""
+    out, _ = gimp(DESCRIBE)
+    declared = table.procedures(table.GIMP3)
+    assert sorted(out["names"]) == sorted(entry.name for entry in declared) == sorted(GIMP3_INTERFACE)
+    masks = _sensitivity_masks((gimp.host / "gimp" / "pluginrc").read_bytes())
+    for entry in declared:
+        got = out["procedures"][entry.name]
+        assert {k: got[k] for k in ("label", "menus", "blurb", "help", "help_id", "image_types", "attribution")} == {
+            "label": entry.label, "menus": [table.MENU], "blurb": entry.blurb, "help": entry.help,
+            "help_id": entry.name, "image_types": entry.image_types,
+            "attribution": [table.AUTHORS, table.COPYRIGHT, table.DATE]}, entry.name
+        assert [arg["name"] for arg in got["arguments"][:3]] == ["run-mode", "image", "drawables"]
+        assert got["arguments"][3:] == [_gimp3_argument(param) for param in entry.params], entry.name
+        # one or more layers selected (DRAWABLE | DRAWABLES), or always (Add Color Hint Layer: an empty image too)
+        assert masks[entry.name] == (5 if entry.needs_layer else 2 ** 31 - 1), entry.name
+        assert (got["label"], _interface(got["arguments"][3:])) == GIMP3_INTERFACE[entry.name], entry.name

@@ -32,6 +32,7 @@ from test_gimp_hints import GRAY, _dot_centres, _expected_entries
 
 REQUESTS = shared_module("hintcolor_requests")  # the plug-ins' words for the worker's codes
 MESSAGES, NOTICES = REQUESTS.MESSAGES, REQUESTS.NOTICES
+table = shared_module("hintcolor_procedures")
 
 CHROOT_WORK = os.environ.get("HINTCOLOR_GIMP2_TEST_DIR", "/tmp/hintcolor-gimp2-test")
 COLORIZE, ADD = "plug-in-hintcolor-colorize", "plug-in-hintcolor-add-hint-layer"
@@ -139,9 +140,28 @@ def _ab_distance(rgb, color):
     return float(np.hypot(*(lab[0, 1:] - lab[1, 1:])))
 
 
+IMAGE = [[13, "image", "Input image", None], [16, "drawable", "Input drawable", None]]  # PF_IMAGE, PF_DRAWABLE
+
+
+def _gimpfu_parameter(param: table.Parameter, home: str) -> list:
+    """The gimpfu parameter (as JSON has it) that GIMP 2.10 must get for ``param``: a choice as an index
+    into its labels (PF_OPTION), an integer as a spinner (PF_SPINNER), a folder starting at the user's ``home``."""
+    if param.kind == table.CHOICE:
+        return [1013, param.name, param.label, param.nicks().index(param.default), [label for _, label in param.choices]]
+    if param.kind == table.INT:
+        return [1002, param.name, param.label, param.default, list(param.limits)]
+    if param.kind == table.FOLDER:
+        assert param.default == os.path.expanduser("~")
+        return [1012, param.name, param.label, home]  # PF_DIRNAME
+    pf_type, default = {table.BOOL: (1000, param.default), table.STRING: (4, param.default), table.LAYER: (14, None),
+                        table.OPEN_FILE: (1011, "")}[param.kind]  # PF_TOGGLE, PF_STRING, PF_LAYER, PF_FILENAME
+    return [pf_type, param.name, param.label, default]
+
+
 def test_files_compile_and_registration_is_what_gimpfu_210_takes(gimp2):
-    """Every installed file compiles under Python 2.7; the two procedures are registered with the GIMP 3
-    plug-in's names and menus, image types and parameters as GIMP 2.10's gimpfu requires."""
+    """Every installed file compiles under Python 2.7; the procedures are registered as
+    hintcolor_procedures.py declares them for GIMP 2.10, with the GIMP 3 plug-in's names and menus, and
+    image types and parameters as GIMP 2.10's gimpfu requires."""
     out = gimp2('''
         import py_compile, os
         lib = WORK + "/gimp/plug-ins/hintcolor_lib"
@@ -154,6 +174,7 @@ def test_files_compile_and_registration_is_what_gimpfu_210_takes(gimp2):
         out["registered"] = dict((name, dict((k, v) for k, v in entry.items() if k != "function"))
                                  for name, entry in gimpfu._registered_plugins_.items())
         out["executable"] = os.access(WORK + "/gimp/plug-ins/hintcolor.py", os.X_OK)
+        out["home"] = os.path.expanduser("~")
         import hintcolor2_layers
         out["as_rgba"] = [list(bytearray(hintcolor2_layers.as_rgba(data, bpp))) for data, bpp in
                           (("\\x10\\x20\\x30", 3), ("\\x10\\x80", 2), ("\\x10", 1), ("\\x01\\x02\\x03\\x04", 4))]
@@ -162,9 +183,15 @@ def test_files_compile_and_registration_is_what_gimpfu_210_takes(gimp2):
     # a hint layer of any channels reaches the worker as RGBA (Y, YA, RGB, RGBA)
     assert out["as_rgba"] == [[16, 32, 48, 255], [16, 16, 16, 128], [16, 16, 16, 255], [1, 2, 3, 4]]
     assert out["compiled"] == ["hintcolor.py", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py",
-                               "hintcolor_links.py", "hintcolor_protocol.py", "hintcolor_requests.py"]
+                               "hintcolor_links.py", "hintcolor_procedures.py", "hintcolor_protocol.py", "hintcolor_requests.py"]
     registered = out["registered"]
     assert sorted(registered) == sorted([ADD, COLORIZE, SUGGEST, EXPORT, IMPORT])  # the GIMP 3 plug-in's procedures
+    for entry in table.procedures(table.GIMP2):  # each as hintcolor_procedures.py declares it for GIMP 2.10
+        assert registered[entry.name] == {
+            "blurb": entry.blurb, "help": entry.help, "author": table.AUTHORS, "copyright": table.COPYRIGHT,
+            "date": table.DATE, "label": entry.label, "imagetypes": entry.image_types, "plugin_type": 1,  # PLUGIN
+            "params": IMAGE + [_gimpfu_parameter(param, out["home"]) for param in entry.params], "results": [],
+            "menu": table.MENU, "domain": None}, entry.name
     for name, label, types in ((ADD, "Add Color _Hint Layer", "*"), (COLORIZE, "Colorize with _Hints...", "RGB*, GRAY*"),
                                (SUGGEST, "Suggest Hint _Colors", "RGB*, GRAY*"), (EXPORT, "E_xport Hints...", "RGB*, GRAY*"),
                                (IMPORT, "I_mport Hints...", "*")):

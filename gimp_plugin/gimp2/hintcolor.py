@@ -6,32 +6,31 @@ Glue only: the rules of which photo, hint layer and result a run is about are in
 hintcolor_links.py, the worker's messages in hintcolor_requests.py, its requests in
 hintcolor_protocol.py and the transport in hintcolor_client.py (all shared with the GIMP 3
 plug-in, installed beside this file in hintcolor_lib/); hintcolor2_layers.py moves gimpfu layers
-and pixels, hintcolor2_hints.py has the procedures beyond painting.
+and pixels, hintcolor2_hints.py has the procedures beyond painting. The procedures (names,
+menus, options) are declared in hintcolor_procedures.py, shared with GIMP 3; register_procedure
+registers them.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor_lib"))
-from gimpfu import (ADD_MASK_SELECTION, FILL_TRANSPARENT, GRAY, LAYER_MODE_NORMAL, PF_DRAWABLE, PF_IMAGE,  # noqa: E402
-                    PF_LAYER, PF_OPTION, PF_SPINNER, PF_TOGGLE, RGB, RGB_IMAGE, RGBA_IMAGE, gimp, main, pdb, register)
+from gimpfu import (ADD_MASK_SELECTION, FILL_TRANSPARENT, GRAY, LAYER_MODE_NORMAL, PF_DIRNAME, PF_DRAWABLE,  # noqa: E402
+                    PF_FILENAME, PF_IMAGE, PF_LAYER, PF_OPTION, PF_SPINNER, PF_STRING, PF_TOGGLE, RGB, RGB_IMAGE,
+                    RGBA_IMAGE, gimp, main, pdb, register)
 
 import hintcolor2_hints  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_links as links  # noqa: E402
 import hintcolor_protocol as protocol  # noqa: E402
+import hintcolor_procedures as table  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
-from hintcolor2_hints import AUTHOR, COPYRIGHT, DATE  # noqa: E402
 from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,  # noqa: E402
                                write_pixels)
 
-COLORIZE = "plug-in-hintcolor-colorize"
-ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
-MENU = "<Image>/Filters/Colors"
 NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
-HINTS = ("auto", "chosen", "none")
-ENGINES = ("auto", "siggraph17", "propagate")
-DEVICES = ("auto", "cpu", "gpu")
-PRECISIONS = ("auto", "fp32")
+# the nicks of Colorize's options, by the index gimpfu passes
+HINTS, ENGINES, DEVICES, PRECISIONS = [table.procedure(table.GIMP2, table.COLORIZE).param(name).nicks()
+                                       for name in ("hints", "engine", "device", "precision")]
 
 
 def hint_layer_for(layers, photo, selected_hint, hints, argument):
@@ -161,28 +160,31 @@ def new_hint_layer(image, layers, photo):
 
 
 IMAGE = [(PF_IMAGE, "image", "Input image", None), (PF_DRAWABLE, "drawable", "Input drawable", None)]
+PF_TYPES = {table.BOOL: PF_TOGGLE, table.STRING: PF_STRING, table.LAYER: PF_LAYER, table.FOLDER: PF_DIRNAME,
+            table.OPEN_FILE: PF_FILENAME}
+RUNS = {table.ADD_HINT_LAYER: add_hint_layer, table.COLORIZE: colorize, table.SUGGEST: hintcolor2_hints.suggest,
+        table.EXPORT: hintcolor2_hints.export_hints, table.IMPORT: hintcolor2_hints.import_hints}
 
-register(ADD_HINT_LAYER, "Add a transparent layer to paint color hints on",
-         "Adds a transparent 'Color Hints' layer above the selected photo layer (converting a grayscale image to "
-         "RGB) and makes it the active layer; if the photo has one already, shows and activates it. Paint dots of "
-         "the colors you want, then run Filters > Colors > Colorize with Hints.",
-         AUTHOR, COPYRIGHT, DATE, "Add Color _Hint Layer", "*", IMAGE, [], add_hint_layer, menu=MENU)
-register(COLORIZE, "Colorize a photo layer, guided by painted color hints",
-         "Colorizes the active photo layer (or the photo of the active hint or result layer) with the SIGGRAPH "
-         "2017 user-guided network, or by propagating the hints along edges. Dots painted on the hint layer say "
-         "which color belongs where. The result goes into a layer 'Colorized (hintcolor)' above the photo, "
-         "replaced on each run; the photo and the hint layer are not changed.",
-         AUTHOR, COPYRIGHT, DATE, "Colorize with _Hints...", "RGB*, GRAY*", IMAGE + [
-             (PF_OPTION, "hints", "H_ints", 0,
-              ["The photo's hint layer", "The layer chosen below", "None (automatic colors)"]),
-             (PF_LAYER, "hint-layer", "_Hint layer (when chosen above)", None),
-             (PF_OPTION, "engine", "_Engine", 0,
-              ["Automatic (network if installed)", "Network (SIGGRAPH 2017)", "Propagate hints along edges (no network)"]),
-             (PF_OPTION, "device", "_Device", 0, ["Automatic (GPU if available)", "CPU", "GPU"]),
-             (PF_SPINNER, "work-size", "_Working resolution", protocol.DEFAULT_WORK_SIZE, (64, protocol.MAX_WORK_SIZE, 16)),
-             (PF_OPTION, "precision", "_Precision", 0, ["Automatic (fast where exact enough)", "Full (32-bit float)"]),
-             (PF_TOGGLE, "snap-hints", "_Snap hints into gamut", True)],
-         [], colorize, menu=MENU)
-hintcolor2_hints.register_procedures(IMAGE, MENU)
 
+def gimpfu_parameter(param):
+    """``param`` (a hintcolor_procedures.Parameter) as gimpfu's (type, name, label, default[, extra]):
+    a choice as its index among the option labels, an integer as a spinner (min, max, step), a file
+    as its path ("": none chosen)."""
+    if param.kind == table.CHOICE:
+        return (PF_OPTION, param.name, param.label, param.nicks().index(param.default),
+                [label for _, label in param.choices])
+    if param.kind == table.INT:
+        return (PF_SPINNER, param.name, param.label, param.default, param.limits)
+    return (PF_TYPES[param.kind], param.name, param.label, "" if param.kind == table.OPEN_FILE else param.default)
+
+
+def register_procedure(entry, function):
+    """Register the procedure that ``entry`` (a hintcolor_procedures.Procedure) declares, running ``function``."""
+    register(entry.name, entry.blurb, entry.help, table.AUTHORS, table.COPYRIGHT, table.DATE, entry.label,
+             entry.image_types, IMAGE + [gimpfu_parameter(param) for param in entry.params], [], function,
+             menu=table.MENU)
+
+
+for procedure in table.procedures(table.GIMP2):
+    register_procedure(procedure, RUNS[procedure.name])
 main()

@@ -10,15 +10,9 @@ import hintcolor_client as client
 import hintcolor_links as links
 import hintcolor_protocol as protocol
 import hintcolor_requests as requests
-from gimpfu import (GRAY, LAYER_MODE_NORMAL, PF_DIRNAME, PF_FILENAME, PF_SPINNER, PF_STRING, PF_TOGGLE, RGB,
-                    RGBA_IMAGE, gimp, pdb, register)
+from gimpfu import GRAY, LAYER_MODE_NORMAL, RGB, RGBA_IMAGE, gimp, pdb
 from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,
                                write_pixels)
-
-SUGGEST = "plug-in-hintcolor-suggest"
-EXPORT = "plug-in-hintcolor-export-hints"
-IMPORT = "plug-in-hintcolor-import-hints"
-AUTHOR, COPYRIGHT, DATE = "hintcolor authors", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026"
 
 
 def photo_and_hint_layer(image, drawable):
@@ -119,25 +113,3 @@ def add_imported_layer(image, layers, photo, name, pixels):
         pdb.gimp_image_set_active_layer(image, layer)
     finally:
         pdb.gimp_image_undo_group_end(image)
-
-
-def register_procedures(image, menu):
-    """Register the three procedures in ``menu``; ``image``: the image and drawable parameters."""
-    register(SUGGEST, "Fill the palette 'hintcolor suggestions' with the colors likely at each painted dot",
-             "For each painted dot of the photo's hint layer, the colors the network thinks likely there, given "
-             "the hints painted so far, go into the palette 'hintcolor suggestions' (one row per dot; entries "
-             "named by position and probability), which becomes the active palette. Needs the network's weights.",
-             AUTHOR, COPYRIGHT, DATE, "Suggest Hint _Colors", "RGB*, GRAY*",
-             image + [(PF_SPINNER, "count", "Colors per _point", 5, (1, protocol.MAX_SUGGESTIONS, 1)),
-                      (PF_TOGGLE, "snap-hints", "_Snap hints into gamut", True)], [], suggest, menu=menu)
-    register(EXPORT, "Save the hint layer's dots as a hintcolor hints file (JSON)",
-             "Writes the dots of the photo's hint layer as the hints JSON that 'hintcolor colorize --hints' reads, "
-             "with the photo's size (hints are scaled on a larger scan).",
-             AUTHOR, COPYRIGHT, DATE, "E_xport Hints...", "RGB*, GRAY*",
-             image + [(PF_DIRNAME, "folder", "_Folder", os.path.expanduser("~")),
-                      (PF_STRING, "filename", "File _name", "hints.json")], [], export_hints, menu=menu)
-    register(IMPORT, "Paint a hintcolor hints file (JSON) as dots on a new hint layer",
-             "Reads a hints JSON file (as written by Export Hints or for 'hintcolor colorize --hints') and paints "
-             "its hints as dots on a new hint layer of the active photo, scaled if the file records another size.",
-             AUTHOR, COPYRIGHT, DATE, "I_mport Hints...", "*", image + [(PF_FILENAME, "file", "_File", "")], [],
-             import_hints, menu=menu)

@@ -4,6 +4,8 @@
 Glue only: find the photo and its hint layer (hintcolor_layers.py), ask for options
 (hintcolor_dialog.py), hand the pixels to the hintcolor worker (hintcolor_client.py; the requests
 are built by hintcolor_protocol.py), write the result into a layer above the photo as one undo step.
+The procedures (names, menus, options) are declared in hintcolor_procedures.py, shared with GIMP
+2.10; create_procedure registers them.
 """
 import os
 import sys
@@ -20,13 +22,11 @@ import hintcolor_client as client  # noqa: E402
 import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 import hintcolor_protocol as protocol  # noqa: E402
+import hintcolor_procedures as table  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor_layers import failure  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
-COLORIZE = "plug-in-hintcolor-colorize"
-LIVE = "plug-in-hintcolor-live"
-ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
 NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 U8 = (Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
 
@@ -218,7 +218,12 @@ def add_hint_layer(image, photo):
     return layer
 
 
-def choice(*options):
+RUNS = {table.ADD_HINT_LAYER: run_add_hint_layer, table.COLORIZE: run_colorize, table.LIVE: run_live,
+        table.SUGGEST: hints.run_suggest, table.EXPORT: hints.run_export, table.IMPORT: hints.run_import}
+FILE_ACTIONS = {table.OPEN_FILE: Gimp.FileChooserAction.OPEN, table.SAVE_FILE: Gimp.FileChooserAction.SAVE}
+
+
+def choice(options):
     """A Gimp.Choice of (nick, label) pairs."""
     result = Gimp.Choice.new()
     for index, (nick, label) in enumerate(options):
@@ -226,80 +231,46 @@ def choice(*options):
     return result
 
 
-def create_colorize(plugin, name):
-    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_colorize, None)
-    procedure.set_image_types("RGB*, GRAY*")
-    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES)
-    procedure.set_menu_label("Colorize with _Hints...")
-    procedure.set_documentation(
-        "Colorize a photo layer, guided by painted color hints",
-        "Colorizes the selected photo layer (or the photo of the selected hint or result layer) with the "
-        "SIGGRAPH 2017 user-guided network, or by propagating the hints along edges. Dots painted on the "
-        "hint layer say which color belongs where. The result goes into a layer 'Colorized (hintcolor)' "
-        "above the photo, replaced on each run; the photo and the hint layer are not changed.", name)
-    procedure.add_layer_argument("hint-layer", "_Hint layer",
-                                 "Layer with painted color dots (none: as 'hints' says)", True,
-                                 GObject.ParamFlags.READWRITE)
-    procedure.add_choice_argument("hints", "Hints", "Without a hint layer argument: where the hints come from", choice(
-        ("auto", "The photo's hint layer"), ("none", "None (automatic colors)")), "auto", GObject.ParamFlags.READWRITE)
-    procedure.add_choice_argument("engine", "_Engine", "How colors are found", choice(
-        ("auto", "Automatic (network if installed)"), ("siggraph17", "Network (SIGGRAPH 2017)"),
-        ("propagate", "Propagate hints along edges (no network)")), "auto", GObject.ParamFlags.READWRITE)
-    procedure.add_choice_argument("device", "_Device", "Where the network runs", choice(
-        ("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("gpu", "GPU")), "auto",
-        GObject.ParamFlags.READWRITE)
-    procedure.add_int_argument("work-size", "_Working resolution",
-                               "Short side of the network's working grid in pixels (256: as trained)",
-                               64, protocol.MAX_WORK_SIZE, protocol.DEFAULT_WORK_SIZE, GObject.ParamFlags.READWRITE)
-    procedure.add_choice_argument("precision", "_Precision", "Arithmetic of the network", choice(
-        ("auto", "Automatic (fast where exact enough)"), ("fp32", "Full (32-bit float)")), "auto",
-        GObject.ParamFlags.READWRITE)
-    procedure.add_boolean_argument("snap-hints", "_Snap hints into gamut",
-                                   "Pull each hint's color into the colors the photo can show at its lightness "
-                                   "(same hue, less chroma where needed)", True, GObject.ParamFlags.READWRITE)
-    return procedure
+def add_argument(procedure, param):
+    """``param`` (a hintcolor_procedures.Parameter) as an argument of ``procedure``: a layer may be
+    none (the hints choice says what then), a file must be chosen."""
+    text, flags = (param.name, param.label, param.blurb), GObject.ParamFlags.READWRITE
+    if param.kind == table.CHOICE:
+        procedure.add_choice_argument(*text, choice(param.choices), param.default, flags)
+    elif param.kind == table.INT:
+        procedure.add_int_argument(*text, param.limits[0], param.limits[1], param.default, flags)
+    elif param.kind == table.BOOL:
+        procedure.add_boolean_argument(*text, param.default, flags)
+    elif param.kind == table.LAYER:
+        procedure.add_layer_argument(*text, True, flags)
+    else:
+        procedure.add_file_argument(*text, FILE_ACTIONS[param.kind], False, None, flags)
 
 
-def create_live(plugin, name):
-    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_live, None)
-    procedure.set_image_types("RGB*, GRAY*")
-    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES)
-    procedure.set_menu_label("Colorize with Hints - _Live...")
-    procedure.set_documentation(
-        "Colorize a photo while you paint color hints",
-        "Opens a window bound to the selected photo and its hint layer (added if missing): each change of "
-        "the hint layer recolors the photo at once (a preview, then full quality when you pause), with "
-        "suggested colors for the last dot. Apply keeps the result as one undo step; Close without "
-        "applying leaves the image as it was.", name)
-    return procedure
-
-
-def create_add_hint_layer(plugin, name):
-    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run_add_hint_layer, None)
-    procedure.set_image_types("*")
-    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
-    procedure.set_menu_label("Add Color _Hint Layer")
-    procedure.set_documentation(
-        "Add a transparent layer to paint color hints on",
-        "Adds a transparent 'Color Hints' layer above the selected photo layer (converting a grayscale "
-        "image to RGB) and selects it; if the photo has one already, shows and selects it. Paint dots "
-        "of the colors you want, then run Filters > Colors > Colorize with Hints.", name)
+def create_procedure(plugin, entry, run):
+    """The procedure that ``entry`` (a hintcolor_procedures.Procedure) declares, running ``run``."""
+    procedure = Gimp.ImageProcedure.new(plugin, entry.name, Gimp.PDBProcType.PLUGIN, run, None)
+    procedure.set_image_types(entry.image_types)
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
+                                   if entry.needs_layer else Gimp.ProcedureSensitivityMask.ALWAYS)
+    procedure.set_menu_label(entry.label)
+    procedure.add_menu_path(table.MENU)
+    procedure.set_documentation(entry.blurb, entry.help, entry.name)
+    procedure.set_attribution(table.AUTHORS, table.COPYRIGHT, table.DATE)
+    for param in entry.params:
+        add_argument(procedure, param)
     return procedure
 
 
 class HintColor(Gimp.PlugIn):
     def do_query_procedures(self):
-        return [ADD_HINT_LAYER, COLORIZE, LIVE, hints.SUGGEST, hints.EXPORT, hints.IMPORT]
+        return [entry.name for entry in table.procedures(table.GIMP3)]
 
     def do_set_i18n(self, name):
         return False
 
     def do_create_procedure(self, name):
-        creators = {ADD_HINT_LAYER: create_add_hint_layer, COLORIZE: create_colorize, LIVE: create_live}
-        procedure = creators.get(name, hints.create)(self, name)
-        procedure.add_menu_path("<Image>/Filters/Colors")
-        procedure.set_attribution("hintcolor", "hintcolor authors; network by Zhang et al. (SIGGRAPH 2017)", "2026")
-        return procedure
+        return create_procedure(self, table.procedure(table.GIMP3, name), RUNS[name])
 
 
 Gimp.main(HintColor.__gtype__, sys.argv)

@@ -12,17 +12,13 @@ Glue only, like hintcolor.py: the worker computes (``suggest``, ``export_hints``
 """
 import os
 
-from gi.repository import GLib, GObject, Gegl, Gimp
+from gi.repository import GLib, Gegl, Gimp
 
 import hintcolor_client as client
 import hintcolor_layers as layers
 import hintcolor_protocol as protocol
 import hintcolor_requests as requests
 from hintcolor_worker import connect, hint_layer_request, read_pixels
-
-SUGGEST = "plug-in-hintcolor-suggest"
-EXPORT = "plug-in-hintcolor-export-hints"
-IMPORT = "plug-in-hintcolor-import-hints"
 
 
 def photo_and_hint_layer(image, drawables):
@@ -181,46 +177,3 @@ def run_import(procedure, run_mode, image, drawables, config, data):
     Gimp.progress_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
-
-
-def file_argument(procedure, action, blurb):
-    procedure.add_file_argument("file", "_File", blurb, action, False, None, GObject.ParamFlags.READWRITE)
-
-
-def create(plugin, name):
-    """The procedure ``name`` (SUGGEST, EXPORT or IMPORT)."""
-    run = {SUGGEST: run_suggest, EXPORT: run_export, IMPORT: run_import}[name]
-    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, run, None)
-    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES)
-    if name == SUGGEST:
-        procedure.set_image_types("RGB*, GRAY*")
-        procedure.set_menu_label("Suggest Hint _Colors")
-        procedure.set_documentation(
-            "Fill the palette 'hintcolor suggestions' with the colors likely at each sample point",
-            "For each sample point on the image (or, with none, each painted dot of the photo's hint layer) "
-            "the colors the network thinks likely there, given the hints painted so far, go into the "
-            "palette 'hintcolor suggestions' (one row per point; entries named by position and probability), "
-            "which becomes the active palette: click a swatch and paint. Needs the network's weights.", name)
-        procedure.add_int_argument("count", "Colors per _point", "Suggestions per point, most likely first",
-                                   1, protocol.MAX_SUGGESTIONS, 5, GObject.ParamFlags.READWRITE)
-        procedure.add_boolean_argument("snap-hints", "_Snap hints into gamut",
-                                       "Pull each hint's color into the colors the photo can show at its lightness",
-                                       True, GObject.ParamFlags.READWRITE)
-    elif name == EXPORT:
-        procedure.set_image_types("RGB*, GRAY*")
-        procedure.set_menu_label("E_xport Hints...")
-        procedure.set_documentation(
-            "Save the hint layer's dots as a hintcolor hints file (JSON)",
-            "Writes the dots of the photo's hint layer as the hints JSON that 'hintcolor colorize --hints' "
-            "reads, with the photo's size (hints are scaled on a larger scan).", name)
-        file_argument(procedure, Gimp.FileChooserAction.SAVE, "The hints file to write (.json)")
-    else:
-        procedure.set_image_types("*")
-        procedure.set_menu_label("I_mport Hints...")
-        procedure.set_documentation(
-            "Paint a hintcolor hints file (JSON) as dots on a new hint layer",
-            "Reads a hints JSON file (as written by Export Hints or for 'hintcolor colorize --hints') and "
-            "paints its hints as dots on a new hint layer of the selected photo, scaled if the file "
-            "records another image size.", name)
-        file_argument(procedure, Gimp.FileChooserAction.OPEN, "The hints file to read (.json)")
-    return procedure
