@@ -1,17 +1,22 @@
 """Live panel benchmark: from the end of a pencil stroke to the updated result layer, in GIMP's real window.
 
-    sudo .venv/bin/python benchmarks/bench_live.py [--megapixels 1 12] [--strokes 5]
+    sudo .venv/bin/python benchmarks/bench_live.py [--engines network propagation] [--megapixels 1 12] [--strokes 5]
 
-Runs GIMP 3.0.4 under Xvfb in the chroot of tests/gimp/build_gimp_env.sh (as root), with a worker on
-this machine (the official weights if installed, else random weights in the official layout: the
-same computation). For each size, scikit-image's astronaut (public domain, NASA) in black and white,
-enlarged to that many megapixels, is opened; Colorize with Hints - Live is opened from the action
-search; then ``--strokes`` pencil dots are painted with xdotool at different places, each after
-the previous one's full-quality result. For each stroke: the time from the stroke's end (xdotool's
-click returned) to the panel having written the preview into the live layer and flushed the
-display (its line in the worker's log), and the same for the full-quality result, which the panel
-asks for once the hint layer has not changed for ``hintcolor_schedule.Schedule.pause`` (0.8 s):
-that pause is part of the full-quality figure. Prints median and worst of each.
+Runs GIMP 3.0.4 under Xvfb in the chroot of tests/gimp/build_gimp_env.sh (as root). For each engine
+and size: a worker is started on this machine — for ``network`` with the official weights if
+installed, else random weights in the official layout (the same computation); for ``propagation``
+with no weights, as a user without them has it — then GIMP, with scikit-image's astronaut (public
+domain, NASA) in black and white, enlarged to that many megapixels. Colorize with Hints - Live is
+opened from the action search (the network's panel shows its first full-quality result; the
+propagation engine's, with nothing painted yet, says to paint), then ``--strokes`` pencil dots are
+painted with xdotool at different places, each after the previous one's full-quality result.
+
+For each stroke: the time from the stroke's end (xdotool's click returned) to the panel having
+written the preview into the live layer and flushed the display (its line in the worker's log),
+and the same for the full-quality result, which the panel asks for once the hint layer has not
+changed for ``hintcolor_schedule.Schedule.pause`` (0.8 s): that pause is part of the full-quality
+figure. The first stroke after the worker started is reported apart from the later ones (their
+median and worst), with the worker's own time for each preview (its log: "done in").
 """
 from __future__ import annotations
 
@@ -27,39 +32,65 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_gimp import _weights  # noqa: E402
 from gimp.harness import GIMPS  # noqa: E402
-from gimp.live import first_after, live_gimp, open_panel, pencil_dot  # noqa: E402
+from gimp.live import first_after, live_gimp, log_text, open_panel, pencil_dot, preview_timings  # noqa: E402
+from gimp.window import wait_for  # noqa: E402
 
 GIMP = GIMPS[0]
 WORK = "/tmp/hintcolor-bench-live"
+ENGINES = {"network": "siggraph17", "propagation": "propagate"}  # as the worker's log names them
 
 
-def measure(megapixels: float, strokes: int, weights: Path) -> dict[str, list[float]]:
+def measure(engine: str, megapixels: float, strokes: int, weights: Path | None) -> dict[str, list[float]]:
+    """Seconds from each stroke's end to its preview and full-quality result shown, and the worker's
+    time for each of those previews; the first stroke first."""
     side = round((megapixels * 1e6 / (4 / 3)) ** 0.5)
     with live_gimp(GIMP, WORK, weights, (round(side * 4 / 3), side)) as gimp:
-        open_panel(gimp)
+        if engine == "network":
+            open_panel(gimp)
+        else:  # nothing painted yet: the propagation engine's first request is refused ("paint dots")
+            open_panel(gimp, first_result=False)
+            wait_for(lambda: "request: error" in log_text(gimp.host), 300, "the panel's request without dots")
         times: dict[str, list[float]] = {"preview": [], "full": []}
         for index in range(strokes):
             stroke = pencil_dot(gimp, 640 + 40 * (index % 4), 360 + 50 * (index // 4))
             for kind in times:
                 times[kind].append(first_after(gimp.host, kind, stroke))
+        log = log_text(gimp.host)
+        if f"({ENGINES[engine]})" not in log:
+            raise SystemExit(f"the worker did not run the {engine} engine; its log:\n{log}")
+        times["worker"] = [computed for _, computed in preview_timings(gimp.host)][-strokes:]
         return times
+
+
+def row(engine: str, megapixels: float, times: dict[str, list[float]]) -> str:
+    """One line: the first stroke, then the later ones' median and worst."""
+    first = f"{times['preview'][0]:5.2f} s ({times['worker'][0]:4.2f} s)   {times['full'][0]:5.2f} s"
+    later = {kind: values[1:] for kind, values in times.items()}
+    if not later["preview"]:
+        return f"{engine:12} {megapixels:<5g} {first}"
+    return (f"{engine:12} {megapixels:<5g} {first}      "
+            f"{statistics.median(later['preview']):5.2f} s {max(later['preview']):5.2f} s "
+            f"({statistics.median(later['worker']):4.2f} s)   "
+            f"{statistics.median(later['full']):5.2f} s {max(later['full']):5.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))
     parser.add_argument("--megapixels", type=float, nargs="+", default=[1, 12])
     parser.add_argument("--strokes", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        weights = _weights(Path(tmp))
-        results = {mp: measure(mp, args.strokes, weights) for mp in args.megapixels}
-    print(f"GIMP 3.0.4 window, live panel, {args.strokes} pencil strokes per size, stroke end -> live layer written "
-          f"and displayed; load average {os.getloadavg()[0]:.1f} at the end")
-    print("MP    preview median   worst    full quality median   worst   (full includes the 0.8 s pause)")
-    for mp, times in results.items():
-        preview, full = times["preview"], times["full"]
-        print(f"{mp:<5g} {statistics.median(preview):6.2f} s       {max(preview):5.2f} s   "
-              f"{statistics.median(full):6.2f} s            {max(full):5.2f} s")
+        weights = _weights(Path(tmp)) if "network" in args.engines else None
+        results = {(engine, mp): measure(engine, mp, args.strokes, weights if engine == "network" else None)
+                   for engine in args.engines for mp in args.megapixels}
+    print(f"GIMP 3.0.4 window, live panel, {args.strokes} pencil strokes per engine and size, stroke end -> live "
+          f"layer written and displayed (full quality includes the 0.8 s pause); in brackets the worker's time "
+          f"for the preview; load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"{'engine':12} {'MP':5} first stroke: preview (worker)   full       later strokes: preview median worst "
+          f"(worker)   full median worst")
+    for (engine, mp), times in results.items():
+        print(row(engine, mp, times))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
     from .hints import Hint
 
-# Modules beyond these (numpy, Pillow, torch) are imported where they are needed, so that --help and
-# usage errors answer at once.
+# Modules beyond these (numpy, Pillow, torch) are imported where they are needed, so that --help,
+# usage errors and every path the user typed (checked before PyTorch is imported: 1–2 s) answer at once.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,12 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     photo = _Parser(add_help=False)  # options of both commands that run the network on one photo
     photo.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR[,SIZE]", type=_hint_arg,
                        help="a color hint at pixel X,Y, e.g. 120,80,#2e7d32,5 (repeatable)")
-    photo.add_argument("--hints", metavar="FILE.json", help="hints saved as JSON (see README)")
-    photo.add_argument("--hint-image", metavar="PNG", help="transparent RGBA image of the photo's size with painted hints")
+    photo.add_argument("--hints", metavar="FILE.json", type=_hints_file_arg, help="hints saved as JSON (see README)")
+    photo.add_argument("--hint-image", metavar="PNG", type=_readable_file_arg,
+                       help="transparent RGBA image of the photo's size with painted hints")
     photo.add_argument("--no-snap-hints", dest="snap_hints", action="store_false",
                        help="use hint colors as given, even where the photo is too dark or too light to show them "
                             "(default: each hint's chroma is pulled into the displayable range at its lightness)")
-    photo.add_argument("--weights", metavar="PATH", help="siggraph17 weights file (default: see 'hintcolor weights path')")
+    photo.add_argument("--weights", metavar="PATH", type=_readable_file_arg,
+                       help="siggraph17 weights file (default: see 'hintcolor weights path')")
     photo.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     photo.add_argument("--work-size", type=int, default=256, metavar="N", help="short side of the network's working grid (default 256)")
     photo.add_argument("--resize", choices=("aspect", "squash"), default="aspect",
@@ -162,26 +165,16 @@ def _hint_arg(text: str) -> Hint:
 
 
 def _colorize(args: argparse.Namespace) -> int:
-    from .colorizer import Colorizer  # torch is imported only when needed
+    targets, batch = _colorize_targets(args)
+    from .colorizer import Colorizer  # torch: imported once what the user typed is known to be usable
 
-    inputs = _expand_inputs(args.inputs)
-    output = Path(args.output)
-    batch = len(inputs) > 1 or Path(args.inputs[0]).is_dir() or output.is_dir()
-    if batch and (args.hint or args.hints or args.hint_image):
-        raise InputError("--hint, --hints and --hint-image describe one photo: give a single INPUT with them")
-    targets = [(src, output / src.name if batch else output) for src in inputs]
-    _check_targets(targets, args.overwrite)
-    if batch:
-        output.mkdir(parents=True, exist_ok=True)
-    elif not output.parent.is_dir():
-        raise InputError(f"output folder {output.parent} does not exist")
     colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, args.engine, args.precision,
                           snap_hints=args.snap_hints)
     if colorizer.notice:
         print(f"hintcolor: {colorizer.notice}", file=sys.stderr)
     if not batch:
-        _colorize_one(colorizer, inputs[0], output, args)
-        print(f"wrote {output}")
+        _colorize_one(colorizer, *targets[0], args)
+        print(f"wrote {targets[0][1]}")
         return 0
     return _colorize_batch(colorizer, targets, args)
 
@@ -211,23 +204,25 @@ def _colorize_one(colorizer, src: Path, dst: Path, args: argparse.Namespace) -> 
 
 
 def _given_hints(image: Image.Image, args: argparse.Namespace) -> tuple[list[Hint], Image.Image | None]:
-    """--hint, --hints (scaled to the photo if saved for another size) and --hint-image."""
-    from .hints import fit_hints, load_hints
+    """--hint, --hints (read by _hints_file_arg; scaled to the photo if saved for another size) and --hint-image."""
+    from .hints import fit_hints
     from .images import open_image
 
     hints = list(args.hint)
     if args.hints:
-        saved, saved_size = load_hints(args.hints)
+        saved, saved_size = args.hints
         hints += fit_hints(saved, saved_size, image.size)
     return hints, open_image(args.hint_image) if args.hint_image else None
 
 
 def _suggest(args: argparse.Namespace) -> int:
+    _readable_file(Path(args.input), "input")  # told before numpy and Pillow load, too
     from .images import open_image
-    from .colorizer import Colorizer
 
     image = open_image(args.input)
     hints, hint_image = _given_hints(image, args)
+    from .colorizer import Colorizer  # torch: imported once what the user typed is known to be usable
+
     try:
         colorizer = Colorizer(args.weights, args.device, args.work_size, args.resize, "siggraph17", snap_hints=args.snap_hints)
     except WeightsError as e:
@@ -244,23 +239,91 @@ def _suggest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _expand_inputs(names: list[str]) -> list[Path]:
-    from PIL import Image
+def _colorize_targets(args: argparse.Namespace) -> tuple[list[tuple[Path, Path]], bool]:
+    """(input, output) of each photo, and whether they are a batch (several inputs or a folder), once
+    every path typed is usable (InputError otherwise): inputs readable, outputs new (or --overwrite) and
+    not inputs, their folder writable (a batch's made). Needs no PyTorch, so a mistake is told at once."""
+    inputs = _expand_inputs(args.inputs)
+    output = Path(args.output)
+    batch = len(inputs) > 1 or Path(args.inputs[0]).is_dir() or output.is_dir()
+    if batch and (args.hint or args.hints or args.hint_image):
+        raise InputError("--hint, --hints and --hint-image describe one photo: give a single INPUT with them")
+    targets = [(src, output / src.name if batch else output) for src in inputs]
+    _check_targets(targets, args.overwrite)
+    if batch:
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"cannot make the output folder {output} ({e.strerror or e}); choose another -o") from None
+    _writable_folder(output if batch else output.parent)
+    return targets, batch
 
-    suffixes = {suffix for suffix, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
+
+def _expand_inputs(names: list[str]) -> list[Path]:
     paths: list[Path] = []
     for name in names:
         path = Path(name)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and not p.name.startswith("."))
-            if not found:
-                raise InputError(f"folder {path} holds no images")
-            paths += found
-        elif path.is_file():
-            paths.append(path)
+            paths += _images_in(path)
         else:
-            raise InputError(f"input {path} does not exist")
+            _readable_file(path, "input")
+            paths.append(path)
     return paths
+
+
+def _images_in(folder: Path) -> list[Path]:
+    """The image files of ``folder`` (by extension, hidden ones left out), sorted; InputError if none."""
+    from PIL import Image
+
+    suffixes = {suffix for suffix, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
+    try:
+        found = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes and not p.name.startswith("."))
+    except OSError as e:
+        raise InputError(f"cannot read folder {folder} ({e.strerror or e})") from None
+    if not found:
+        raise InputError(f"folder {folder} holds no images")
+    return found
+
+
+def _readable_file(path: Path, what: str) -> None:
+    """InputError unless ``path`` is a file this user may read; ``what`` names it in the message ("input", "--hints")."""
+    if not path.exists():
+        raise InputError(f"{what} {path} does not exist")
+    if not path.is_file():
+        raise InputError(f"{what} {path} is not a file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise InputError(f"{what} {path} cannot be read ({e.strerror or e}); check its permissions") from None
+
+
+def _writable_folder(folder: Path) -> None:
+    """InputError unless ``folder`` exists and this user may write files into it."""
+    if not folder.is_dir():
+        raise InputError(f"output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"output folder {folder} is not writable; choose another -o")
+
+
+def _readable_file_arg(text: str) -> str:
+    """An option naming a file to read: checked while the command line is read."""
+    try:
+        _readable_file(Path(text), "file")
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def _hints_file_arg(text: str) -> tuple[list[Hint], tuple[int, int] | None]:
+    """--hints: the file read while the command line is read (hints, the image size they were saved for)."""
+    from .hints import load_hints
+
+    try:
+        _readable_file(Path(text), "file")
+        return load_hints(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _check_targets(targets: list[tuple[Path, Path]], overwrite: bool) -> None:

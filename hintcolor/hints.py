@@ -7,11 +7,12 @@ orientation): ``x`` to the right, ``y`` down, pixel ``(0, 0)`` is the top-left p
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Sequence, Union
 
@@ -57,13 +58,15 @@ def parse_color(color: Color) -> tuple[int, int, int] | AB:
 
 
 def rgb_to_ab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB colors (N×3, float 0..1) → their Lab a*, b* (N×2, float32)."""
+    """sRGB colors (N×3, float 0..1) → their Lab a*, b* (N×2, float32), in float32 even where the
+    caller runs under autocast (a hint's chroma is first needed while the network runs)."""
     import torch  # imported here so that parsing command-line arguments does not load it
 
     from .color import rgb_to_lab
 
     planes = torch.as_tensor(np.asarray(rgb, dtype=np.float32).T[:, :, None])  # 3×N×1
-    return rgb_to_lab(planes)[1:, :, 0].T.numpy()
+    with torch.autocast("cpu", enabled=False):
+        return rgb_to_lab(planes)[1:, :, 0].T.numpy()
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,6 @@ class Hint:
     y: float
     color: Color
     size: float = 1.0
-    ab: AB = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parsed = parse_color(self.color)
@@ -88,12 +90,16 @@ class Hint:
             raise InputError(f"hint position ({self.x}, {self.y}) is not a finite number")
         if not (self.size > 0 and math.isfinite(self.size)):
             raise InputError(f"hint size {self.size} must be a positive number of pixels")
-        if isinstance(parsed, AB):
-            ab = parsed
-        else:
+        if not isinstance(parsed, AB):
             object.__setattr__(self, "color", "#{:02x}{:02x}{:02x}".format(*parsed))
-            ab = AB(*(float(v) for v in rgb_to_ab(np.array([parsed]) / 255.0)[0]))
-        object.__setattr__(self, "ab", ab)
+
+    @functools.cached_property
+    def ab(self) -> AB:
+        """The hint's chroma, Lab a*, b* (computed on first use: a hint is made and checked without PyTorch)."""
+        parsed = parse_color(self.color)
+        if isinstance(parsed, AB):
+            return parsed
+        return AB(*(float(v) for v in rgb_to_ab(np.array([parsed]) / 255.0)[0]))
 
     @classmethod
     def parse(cls, text: str) -> "Hint":

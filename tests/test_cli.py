@@ -1,4 +1,6 @@
 """The hintcolor command line: colorize with hints, batch, weights commands, errors."""
+import os
+import shutil
 import subprocess
 import sys
 
@@ -77,30 +79,73 @@ def _run(*args, env_weights=None):
     return subprocess.run([sys.executable, "-m", "hintcolor", *args], capture_output=True, text=True, env=env)
 
 
+#: Runs the command line like ``hintcolor ARGS``, then says on a last line of stdout whether PyTorch was imported.
+TELLS_TORCH = ("import sys\nfrom hintcolor.cli import main\n"
+               "try:\n    status = main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code\n"
+               "print('torch imported:', 'torch' in sys.modules)\nsys.exit(status)")
+#: As root, a command run under this prefix is refused what file permissions refuse (as any user is).
+AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+
+
+@pytest.fixture
+def given(tmp_path, photo):
+    """Files a user may name by mistake, beside ``photo``: an unreadable photo, a folder without images,
+    a folder that cannot be written, a hints file that is not JSON."""
+    folder = tmp_path / "given"
+    (folder / "empty").mkdir(parents=True)
+    (folder / "readonly").mkdir(mode=0o555)
+    (folder / "locked.png").write_bytes(photo.read_bytes())
+    (folder / "locked.png").chmod(0)
+    (folder / "bad.json").write_text("{not json")
+    return folder
+
+
 @pytest.mark.parametrize(
-    "args, message",
+    "args, message, before_torch",
     [
-        (["missing.png", "-o", "{tmp}/o.png"], "input missing.png does not exist"),
-        (["{photo}", "-o", "{photo}", "--overwrite"], "is an input photo"),
-        (["{photo}", "-o", "{tmp}/nofolder/o.png"], "output folder"),
-        (["{photo}", "-o", "{tmp}/o.xyz"], "unknown image extension"),
-        (["{photo}", "-o", "{tmp}/o.png", "--hint", "1,2"], "X,Y,COLOR"),
-        (["{photo}", "-o", "{tmp}/o.png", "--hint", "5000,2,#ffffff"], "outside the 768×512 image"),
-        (["{photo}", "-o", "{tmp}/o.png", "--device", "cuda:7"], "not available"),
-        (["{photo}", "-o", "{tmp}/o.png", "--device", "cpu", "--precision", "fp16"], "fp16 needs a GPU"),
-        (["{photo}", "-o", "{tmp}/o.png", "--weights", "{tmp}/none.pth"], "does not exist"),
-        (["{photo}", "{photo}", "-o", "{tmp}/dir", "--hint", "1,2,#ffffff"], "single INPUT"),
+        (["missing.png", "-o", "{tmp}/o.png"], "input missing.png does not exist", True),
+        (["{given}/locked.png", "-o", "{tmp}/o.png"], "locked.png cannot be read (Permission denied)", True),
+        (["{given}/empty", "-o", "{tmp}/out"], "holds no images", True),
+        (["{photo}", "-o", "{photo}", "--overwrite"], "is an input photo", True),
+        (["{photo}", "-o", "{tmp}/nofolder/o.png"], "output folder", True),
+        (["{photo}", "-o", "{given}/readonly/o.png"], "readonly is not writable", True),
+        (["{photo}", "-o", "{tmp}/o.xyz"], "unknown image extension", True),
+        (["{photo}", "-o", "{tmp}/o.png", "--hint", "1,2"], "X,Y,COLOR", True),
+        (["{photo}", "-o", "{tmp}/o.png", "--hints", "{tmp}/none.json"], "none.json does not exist", True),
+        (["{photo}", "-o", "{tmp}/o.png", "--hints", "{given}/bad.json"], "is not valid JSON", True),
+        (["{photo}", "-o", "{tmp}/o.png", "--hint-image", "{tmp}/none.png"], "none.png does not exist", True),
+        (["{photo}", "-o", "{tmp}/o.png", "--weights", "{tmp}/none.pth"], "does not exist", True),
+        (["{photo}", "{photo}", "-o", "{tmp}/dir", "--hint", "1,2,#ffffff"], "single INPUT", True),
+        (["{photo}", "-o", "{tmp}/o.png", "--hint", "5000,2,#ffffff"], "outside the 768×512 image", False),
+        (["{photo}", "-o", "{tmp}/o.png", "--device", "cuda:7"], "not available", False),
+        (["{photo}", "-o", "{tmp}/o.png", "--device", "cpu", "--precision", "fp16"], "fp16 needs a GPU", False),
     ],
 )
-def test_errors_are_one_line_without_traceback_and_leave_nothing(weights_file, photo, tmp_path, args, message):
+def test_errors_are_one_line_without_traceback_and_leave_nothing(weights_file, photo, given, tmp_path, args, message,
+                                                                   before_torch):
+    """Each mistake: exit status 2, one line saying what is wrong, no traceback, no file written. A path or
+    value the command can check alone is told before PyTorch (1-2 s to import) is loaded."""
+    if AS_A_USER and not shutil.which(AS_A_USER[0]):
+        pytest.skip("as root, the permission cases need setpriv (util-linux)")
+    files = sorted(tmp_path.rglob("*"))
     before = photo.read_bytes()
-    args = [a.format(tmp=tmp_path, photo=photo) for a in args]
-    result = _run("colorize", *args, env_weights=weights_file)
-    assert result.returncode == 2
+    args = [a.format(tmp=tmp_path, photo=photo, given=given) for a in args]
+    result = subprocess.run([*AS_A_USER, sys.executable, "-c", TELLS_TORCH, "colorize", *args], capture_output=True,
+                            text=True, env=dict(os.environ, HINTCOLOR_WEIGHTS=str(weights_file)), timeout=120)
+    assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    if before_torch:
+        assert result.stdout.strip().splitlines()[-1] == "torch imported: False"
     assert photo.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]  # no output, no temporary files
+    assert sorted(tmp_path.rglob("*")) == files  # no output, no temporary files
+
+
+def test_suggest_tells_a_missing_photo_before_pytorch(tmp_path):
+    result = subprocess.run([sys.executable, "-c", TELLS_TORCH, "suggest", str(tmp_path / "none.png"), "--at", "1,2"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.strip() == f"hintcolor: error: input {tmp_path / 'none.png'} does not exist"
+    assert result.stdout.strip() == "torch imported: False"
 
 
 def test_existing_output_needs_overwrite(weights_env, photo, tmp_path, capsys):

@@ -21,6 +21,16 @@ def test_rgb_colors_give_the_lab_chroma_of_that_color(color):
     assert np.allclose(hint.ab, _ab_of((46, 125, 50)), atol=1e-3)
 
 
+def test_a_hint_first_read_under_autocast_keeps_its_exact_chroma():
+    """A hint's chroma is computed when first needed (making one needs no PyTorch), which may be while the
+    network runs under bf16 autocast: it is the same float32 chroma as anywhere else."""
+    import torch
+
+    with torch.autocast("cpu", torch.bfloat16):
+        inside = Hint(0, 0, "#2e7d32").ab
+    assert inside == Hint(0, 0, "#2e7d32").ab and np.allclose(inside, _ab_of((46, 125, 50)), atol=1e-3)
+
+
 def test_short_hex_and_explicit_ab():
     assert Hint(0, 0, "#f00").color == "#ff0000"
     hint = Hint(0, 0, AB(30, -12.5))

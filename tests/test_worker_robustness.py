@@ -375,6 +375,39 @@ def test_the_next_request_reuses_memory_and_an_idle_worker_hands_it_back(tmp_pat
         worker.stop()
 
 
+# --- sharing the CPU with GIMP ---
+
+def _openmp_environment(folder: Path, weights: Path, env: dict) -> str:
+    """What the OpenMP runtime of a worker started with ``env`` says it uses (OMP_DISPLAY_ENV), once the
+    warm-up has imported PyTorch (which loads that runtime)."""
+    folder.mkdir(mode=0o700)
+    errors = folder.parent / "stderr.txt"
+    with open(errors, "wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "hintcolor", "serve", "--state-dir", str(folder), "--weights",
+                                    str(weights), "--idle-timeout", "600"], stdout=subprocess.DEVNULL, stderr=stderr,
+                                   env=dict(env, OMP_DISPLAY_ENV="VERBOSE"))
+    try:
+        wait_for(lambda: "model loaded" in errors.read_text() or process.poll() is not None, 120, "the warm-up")
+    finally:
+        process.terminate()
+        process.wait(30)
+    return errors.read_text()
+
+
+@pytest.mark.parametrize("chosen", [None, "ACTIVE"])
+def test_the_compute_threads_sleep_while_they_wait_unless_the_user_says_otherwise(tmp_path, weights_file, chosen):
+    """The worker's OpenMP threads wait asleep between parallel steps, not spinning: GIMP works at the same
+    moments and needs the cores (benchmarks/bench_live.py). A policy the user set is kept."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_"))}
+    if chosen:
+        env["OMP_WAIT_POLICY"] = chosen
+    said = _openmp_environment(tmp_path / "state", weights_file, env)
+    if "GOMP_SPINCOUNT" not in said:
+        pytest.skip("PyTorch here does not run on GNU OpenMP, whose settings this test reads")
+    assert f"OMP_WAIT_POLICY = '{chosen or 'PASSIVE'}'" in said
+    assert ("GOMP_SPINCOUNT = '0'" in said) == (chosen is None), said
+
+
 # --- only its own user ---
 
 def test_a_folder_other_users_can_open_is_refused(tmp_path, weights_file):

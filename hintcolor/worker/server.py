@@ -54,6 +54,13 @@ COMMAND_LINE_MESSAGES = {
     SECRET: "the running hintcolor worker refused this user's secret (the secret file changed since it started): "
             "end its process (pid %(pid)s) and try again",
 }
+#: How the compute threads (OpenMP's, under PyTorch, oneDNN and MKL) wait between two parallel steps:
+#: asleep, not spinning (OpenMP's default spins 300 000 times first). The worker computes while GIMP
+#: works too (drawing the last result and the stroke, reading layers for the plug-in); spinning
+#: threads take its cores, and a thread GIMP preempts holds the others at the next step. The live
+#: panel's first stroke at 12 MP waited 1.2-1.3 s for the worker's preview instead of 0.7 s later,
+#: and 0.26-0.36 s with sleeping threads (benchmarks/bench_live.py).
+WAIT_POLICY = "PASSIVE"
 
 
 class ClientGone(Exception):
@@ -382,7 +389,9 @@ class Worker:
     def _warm_up(self) -> None:
         """In the compute thread, as the worker starts: import PyTorch and load the default colorizer (the
         plug-in's default options), so that the first request, whose pixels GIMP is still reading, finds
-        the model ready. (A first forward pass here was measured to cost more than it saves.)"""
+        the model ready. (A first forward pass here was measured to cost more than it saves: the first
+        forward at a new shape, the live panel's preview grid included, costs 10-30 ms of CPU more than
+        the next; a slow first stroke in the live panel was the threads' waiting: WAIT_POLICY.)"""
         start = time.perf_counter()
         try:
             self._colorizer("auto", "auto", "auto", lambda *_: None)
@@ -520,6 +529,7 @@ def open_log(path: str) -> tuple[TextIO, bool]:
 def serve(folder: str | None, weights: str | None, idle_timeout: float, port: int = 0,
           keep_memory: float = DEFAULT_KEEP_MEMORY) -> int:
     """Run a worker in the foreground until idle, stopped, or interrupted."""
+    os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)  # read when the warm-up imports PyTorch
     folder = folder or state_dir()
     try:
         answer = WorkerClient(folder=folder).hello()

@@ -67,13 +67,15 @@ def suggestions(host: Path) -> list[list[str]]:
     return [line.split() for line in re.findall(r"live: suggestions (.*)", log_text(host))]
 
 
-def open_panel(gimp: GimpWindow) -> str:
-    """Open the panel from the action search, move it beside the canvas, wait for its first full-quality result."""
+def open_panel(gimp: GimpWindow, first_result: bool = True) -> str:
+    """Open the panel from the action search, move it beside the canvas, wait for its first full-quality
+    result (unless not ``first_result``: the propagation engine has none before a dot is painted)."""
     fulls = len(shown(gimp.host, "full"))
     gimp.action("Colorize with Hints - Live")
     panel = wait_for(lambda: gimp.find(PANEL), 60, "the live panel")[0]
     gimp.x("xdotool", "windowmove", "--sync", panel, "1180", "80")
-    wait_for(lambda: len(shown(gimp.host, "full")) > fulls, 300, "the first full-quality result")
+    if first_result:
+        wait_for(lambda: len(shown(gimp.host, "full")) > fulls, 300, "the first full-quality result")
     return panel
 
 
