@@ -107,6 +107,11 @@ def lightness(image: np.ndarray, device: torch.device | str = "cpu") -> Tensor:
     return out
 
 
+def mean_lightness(image: np.ndarray, rows: slice, columns: slice) -> float:
+    """Mean L* of a region of an image array (H×W gray or H×W×3 sRGB; uint8, or float in 0..1)."""
+    return float(lightness(image[rows, columns]).double().mean())
+
+
 def working_lightness(image: np.ndarray, size: tuple[int, int], device: torch.device | str = "cpu") -> Tensor:
     """L* (1×1×h×w float32 on ``device``) of ``image`` resized to ``size`` = (w, h): antialiased
     bicubic on the sRGB values, as Pillow resizes. ``image`` as for :func:`lightness`.

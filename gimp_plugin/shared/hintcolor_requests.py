@@ -37,9 +37,7 @@ def sentence(text):
 
 
 def worker_options(engine, device, work_size, precision, snap_hints):
-    """The options the worker gets; those of the network alone stay at their defaults for propagation."""
-    if engine == "propagate":
-        return {"engine": engine, "device": "auto", "work_size": 256, "precision": "auto", "snap_hints": snap_hints}
+    """The options the worker gets (it leaves those the chosen engine does not read at their defaults)."""
     return {"engine": engine, "device": device, "work_size": work_size, "precision": precision,
             "snap_hints": snap_hints}
 
