@@ -34,8 +34,9 @@ MAX_DIRECT_PIXELS = 20_000
 SMOOTHING_STEPS = 10
 #: Longest side the system is solved at; beyond it, guided-filter upsampling.
 MAX_SOLVE_SIDE = 1024
-#: The same for a live preview (:attr:`Options.preview`): a coarse solve, refined when the user pauses.
-PREVIEW_SOLVE_SIDE = 256
+#: The same for a live preview (:attr:`Options.preview`): a coarse solve, refined when the user pauses
+#: (about the network's preview grid, 128 on the short side of a 3:2 photo).
+PREVIEW_SOLVE_SIDE = 192
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 
 
@@ -105,7 +106,16 @@ def solve_size(width: int, height: int, max_side: int | None = None) -> tuple[in
 
 
 def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = None) -> torch.Tensor:
-    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates)."""
+    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates).
+
+    Runs on one thread: its many small operations would otherwise make each core wait for the
+    other at every one of them, which costs 3–4× the time when other programs share the cores
+    (the result is the same bits; benchmarks/bench_preview.py)."""
+    with fullres.single_threaded():
+        return _propagate(l, hints, max_side)
+
+
+def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None) -> torch.Tensor:
     height, width = l.shape
     size = solve_size(width, height, max_side)
     levels = [size]
