@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from . import fullres
-from .engines import ENGINES, Engine, EngineName, Options, Resize, load_engine
+from .engines import ENGINES, Engine, EngineName, Options, Resize, load_engine  # noqa: F401 (ENGINES: for the worker's checks)
 from .engines.network import working_size
 from .errors import InputError
 from .fullres import Progress
@@ -123,19 +123,18 @@ class Colorizer:
         snap_hints: bool = True,
     ) -> None:
         working_size(work_size, work_size, work_size, resize)  # validate early
-        if engine not in ENGINES:
-            raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
         self.work_size = work_size
         self.resize = resize
         self.snap_hints = snap_hints
-        #: The engine that runs (:class:`hintcolor.engines.Engine`); ``notice``: why it is not the one asked for, or None.
-        self.backend: Engine
-        self.notice: str | None
-        self.backend, self.notice = load_engine(engine, weights, self.device, self.dtype)
-        #: Whether the network was asked for ("auto") but its weights are missing (the propagation engine runs instead).
-        self.weights_missing = self.notice is not None
+        loaded = load_engine(engine, weights, self.device, self.dtype)
+        #: The engine that runs (:class:`hintcolor.engines.Engine`).
+        self.backend: Engine = loaded.engine
+        #: One line saying why the engine that runs is not the one asked for, or None.
+        self.notice: str | None = loaded.notice
+        #: Whether the network was asked for ("auto") but its weights are missing (propagation runs instead).
+        self.weights_missing: bool = loaded.weights_missing
 
     @property
     def engine(self) -> str:

@@ -1,13 +1,12 @@
 """keep_freed_memory: a repeated colorization reuses what the last one freed instead of having the
 system map (and zero) fresh pages; and the same photo gives the same pixels every time, whatever
 memory the calls get. A setting of the whole process, so each case runs in its own."""
-import statistics
 import subprocess
 import sys
 
 import pytest
 
-#: Repeated calls measured after the first; their median page faults are compared.
+#: Repeated calls measured after the first.
 REPEATS = 3
 
 SCRIPT = """
@@ -43,6 +42,8 @@ def test_kept_memory_spares_repeated_12_megapixel_calls_their_page_faults_and_al
     assert kept == "True"
     assert kept_results == default_results == 1  # the same pixels from every call, memory kept or not
     assert min(default_faults) > 5000  # the network's activations alone are over 100 MB (pages of 4 KiB)
-    # Most calls reuse everything; now and then the network's two threads allocate in another order and
-    # the heap grows by a few of its 5.5 MB activations (up to 16 000 faults in one call): hence the median.
-    assert statistics.median(kept_faults) < statistics.median(default_faults) / 3
+    # A repeated call with kept memory faults almost no page; now and then the network's two threads
+    # allocate in another order and the heap grows by a few of its 5.5 MB activations (up to 22 000
+    # faults in one call, mostly in the first repeat): hence the least, and the total, of several calls.
+    assert min(kept_faults) < 1000
+    assert sum(kept_faults) < sum(default_faults) / 2

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
+from typing import TYPE_CHECKING, ClassVar, Literal, NamedTuple, Sequence
 
 from ..errors import InputError, WeightsError
 
@@ -113,18 +113,27 @@ def options_used(choice: str) -> frozenset[str]:
                                if choice in ("auto", engine.name)))
 
 
-def load_engine(choice: str, weights: str | os.PathLike | None, device: torch.device,
-                dtype: torch.dtype) -> tuple[Engine, str | None]:
-    """The engine for ``choice`` (one of :data:`ENGINES`) and a notice (one line) when it is not the
-    one asked for, else None. ``"auto"`` without a ``weights`` path: the network if its weights are
-    found, else the propagation engine with a notice saying why; otherwise missing weights are an
-    error (:class:`WeightsError`)."""
+class Loaded(NamedTuple):
+    """What :func:`load_engine` gives: the ``engine`` that runs; ``notice``, one line saying why it is
+    not the one asked for (or None); ``weights_missing``: the network was asked for (``"auto"``) but its
+    weights are not installed, so the propagation engine runs."""
+
+    engine: Engine
+    notice: str | None
+    weights_missing: bool
+
+
+def load_engine(choice: str, weights: str | os.PathLike | None, device: torch.device, dtype: torch.dtype) -> Loaded:
+    """The engine for ``choice`` (one of :data:`ENGINES`): the one named, or for ``"auto"`` the network
+    if its weights are found (``weights``, else where :func:`~hintcolor.engines.weights.find_weights`
+    looks), else the propagation engine with a notice saying why. Missing weights are an error
+    (:class:`WeightsError`) when the network is named, or ``weights`` given."""
     from .propagation import PropagationEngine
 
     if choice not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {choice!r}")
     if choice == PropagationEngine.name:
-        return PropagationEngine(device, dtype), None
+        return Loaded(PropagationEngine(device, dtype), None, False)
     from .network import NetworkEngine
     from .weights import find_weights
 
@@ -133,5 +142,6 @@ def load_engine(choice: str, weights: str | os.PathLike | None, device: torch.de
     except WeightsError as e:
         if choice != "auto" or weights is not None:
             raise
-        return PropagationEngine(device, dtype), f"{e}; meanwhile using the propagation engine, which spreads your hints (no network)"
-    return NetworkEngine(path, device, dtype), None
+        notice = f"{e}; meanwhile using the propagation engine, which spreads your hints (no network)"
+        return Loaded(PropagationEngine(device, dtype), notice, True)
+    return Loaded(NetworkEngine(path, device, dtype), None, False)
