@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
+from .engines import ENGINES
 from .errors import HintcolorError, InputError, WeightsError
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     colorize = commands.add_parser("colorize", parents=[common, photo], help="colorize photos", description=_COLORIZE_HELP)
     colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="image file(s) or a folder of images")
     colorize.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
-    colorize.add_argument("--engine", choices=("auto", "siggraph17", "propagate"), default="auto",
+    colorize.add_argument("--engine", choices=ENGINES, default="auto",
                           help="siggraph17: the network; propagate: spread the hints along edges (no weights needed, "
                                "hints required); auto (default): the network if its weights are found, else propagate")
     colorize.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",

@@ -67,7 +67,7 @@ def for_each_band(height: int, width: int, device: torch.device, work: Callable[
             work(band)
             yield band
         return
-    with _single_threaded_ops(), ThreadPoolExecutor(threads) as pool:
+    with single_threaded(), ThreadPoolExecutor(threads) as pool:
         futures = [pool.submit(work, band) for band in rows]
         try:
             for band, future in zip(rows, futures):
@@ -79,7 +79,8 @@ def for_each_band(height: int, width: int, device: torch.device, work: Callable[
 
 
 @contextmanager
-def _single_threaded_ops() -> Iterator[None]:
+def single_threaded() -> Iterator[None]:
+    """PyTorch's operations in this thread run on one thread while inside (restored after)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -105,6 +106,11 @@ def lightness(image: np.ndarray, device: torch.device | str = "cpu") -> Tensor:
     for _ in for_each_band(height, width, device, work):
         pass
     return out
+
+
+def mean_lightness(image: np.ndarray, rows: slice, columns: slice) -> float:
+    """Mean L* of a region of an image array (H×W gray or H×W×3 sRGB; uint8, or float in 0..1)."""
+    return float(lightness(image[rows, columns]).double().mean())
 
 
 def working_lightness(image: np.ndarray, size: tuple[int, int], device: torch.device | str = "cpu") -> Tensor:

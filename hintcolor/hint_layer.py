@@ -21,6 +21,7 @@ from .images import ImageLike, rgba_array
 
 if TYPE_CHECKING:
     from .colorizer import Colorizer
+    from .engines import Options
 
 
 class Dot(NamedTuple):
@@ -34,12 +35,13 @@ class Dot(NamedTuple):
     rgb: tuple[int, int, int]
 
 
-def export_hints(layer: ImageLike, colorizer: Colorizer) -> dict:
+def export_hints(layer: ImageLike, colorizer: Colorizer, options: Options | None = None) -> dict:
     """The hints JSON document (``image_size`` = the layer's size) of a painted RGBA ``layer``
-    of the photo's size, as ``colorizer`` reads it (its working grid sets the cell size)."""
+    of the photo's size, as ``colorizer`` reads it in a call with ``options`` (default: its own;
+    its engine's grid for them sets the cell size)."""
     pixels = rgba_array(layer)
     height, width = pixels.shape[:2]
-    return hints_document(colorizer.painted_hints(pixels, width, height), (width, height))
+    return hints_document(colorizer.painted_hints(pixels, width, height, options), (width, height))
 
 
 def import_hints(document: object, name: str, width: int, height: int) -> list[Dot]:

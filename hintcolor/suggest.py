@@ -32,8 +32,9 @@ from .hints import AB, Hint
 from .images import ImageLike, to_pixels
 from .engines.model import ab_bin_centers
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: colorizer.py imports this module
     from .colorizer import Colorizer
+    from .engines import Engine, Options
 
 #: Bins closer than this (Lab units) to a mode belong to its color: 21 bins, up to 2 bins away.
 GROUP_RADIUS = 25.0
@@ -68,10 +69,11 @@ def suggest_colors(
     hints: Sequence[Hint] = (),
     k: int = 8,
     hint_image: ImageLike | None = None,
+    options: Options | None = None,
 ) -> list[Suggestion]:
     """Up to ``k`` colors likely at pixel (``x``, ``y``) of ``image``, most likely first;
     see :meth:`hintcolor.Colorizer.suggest`."""
-    return suggest_at_points(colorizer, image, [(x, y)], hints, k, hint_image)[0]
+    return suggest_at_points(colorizer, image, [(x, y)], hints, k, hint_image, options)[0]
 
 
 def suggest_at_points(
@@ -81,40 +83,40 @@ def suggest_at_points(
     hints: Sequence[Hint] = (),
     k: int = 8,
     hint_image: ImageLike | None = None,
+    options: Options | None = None,
 ) -> list[list[Suggestion]]:
-    """:func:`suggest_colors` at each of ``points`` (x, y), from one pass of the network."""
-    from .colorizer import mean_lightness  # colorizer imports this module
-
-    if colorizer.net is None:
+    """:func:`suggest_colors` at each of ``points`` (x, y), from one pass of the engine's class
+    head; ``options`` of the call (default: the colorizer's)."""
+    if not colorizer.can_suggest:
         raise WeightsError(
             "color suggestions need the siggraph17 network weights (propagation knows no colors of its own)"
             + (f": {colorizer.notice}" if colorizer.notice else "")
         )
     if k < 1:
         raise InputError(f"the number of suggestions must be at least 1, not {k}")
+    options = options or colorizer.options()
     pixels = to_pixels(image).color
     height, width = pixels.shape[:2]
     for x, y in points:
         if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
             raise InputError(f"point ({x:g}, {y:g}) lies outside the {width}×{height} image")
-    all_hints = colorizer.prepared_hints(pixels, hints, hint_image)
-    work_l = fullres.working_lightness(pixels, colorizer.working_size(width, height), colorizer.device)
-    distribution = _distribution(colorizer, work_l, all_hints, (width, height))
+    all_hints = colorizer.prepared_hints(pixels, hints, hint_image, options)
+    engine = colorizer.backend
+    work_l = engine.lightness(pixels, engine.grid(width, height, options))
+    distribution = _distribution(engine, work_l, all_hints, (width, height))
     found = []
     for x, y in points:
         probabilities = distribution_at(distribution, x, y, (width, height))
         row, column = round(y), round(x)
-        l = mean_lightness(pixels, slice(row, row + 1), slice(column, column + 1))
+        l = fullres.mean_lightness(pixels, slice(row, row + 1), slice(column, column + 1))
         found.append(_distinct(_suggestions(l, group_bins(probabilities)))[:k])
     return found
 
 
-@torch.inference_mode()
-def _distribution(colorizer: Colorizer, work_l: Tensor, hints: list[Hint], image_size: tuple[int, int]) -> Tensor:
-    """The class head's distribution with these hints (softmax of logits × 0.2, the demo's
-    setting and :meth:`SIGGRAPH17.distribution`'s default): 529×(h/4)×(w/4), float64 on the CPU."""
-    distribution = colorizer.net.distribution(*colorizer.network_inputs(work_l, hints, image_size))
-    return distribution[0].double().cpu()
+def _distribution(engine: Engine, work_l: Tensor, hints: list[Hint], image_size: tuple[int, int]) -> Tensor:
+    """The engine's distribution with these hints (:meth:`hintcolor.engines.Engine.distribution`):
+    529×(h/4)×(w/4), float64 on the CPU."""
+    return engine.distribution(work_l, hints, image_size)
 
 
 def distribution_at(distribution: Tensor, x: float, y: float, image_size: tuple[int, int]) -> Tensor:

@@ -157,3 +157,22 @@ def test_painted_hint_image_with_propagation(no_weights):
     painted = _lab([[[30, 160, 60]]])[0, 0]
     hue = np.angle(np.exp(1j * (np.arctan2(result[2], result[1]) - np.arctan2(painted[2], painted[1]))))
     assert abs(hue) < 0.15 and np.hypot(*result[1:]) > 30  # the painted green (as far as the photo's L allows)
+
+
+def test_the_preview_solves_on_a_coarser_grid_and_looks_like_the_result(no_weights):
+    """The live preview without weights: solved on a grid about the network preview's (so it comes
+    at once), the hints read in its cells; it shows the painted colors where they are, close to
+    what the full-quality result then shows."""
+    rgb = color_photo("kodim05.png")
+    lab = _lab(rgb)
+    photo = np.asarray(Image.fromarray(rgb).convert("L"))
+    layer = np.zeros((512, 768, 4), np.uint8)
+    for hint in _photo_hints(lab, 12, seed=4):  # 6-pixel dots of the photo's own colors
+        layer[hint.y - 3 : hint.y + 3, hint.x - 3 : hint.x + 3] = (*rgb[hint.y, hint.x], 255)
+    colorizer = Colorizer(engine="propagate")
+    assert colorizer.working_size(768, 512, colorizer.options(preview=True)) == (192, 128)
+    assert colorizer.working_size(768, 512) == (768, 512)
+    preview, full = _lab(colorizer.preview_array(photo, hint_image=layer)), _lab(colorizer.colorize_array(photo, hint_image=layer))
+    painted = layer[..., 3] > 0
+    assert np.median(np.hypot(*(preview[painted, 1:] - lab[painted, 1:]).T)) < 3  # the painted colors, where painted
+    assert np.mean(np.hypot(*(preview[..., 1:] - full[..., 1:]).transpose(2, 0, 1))) < 1  # ΔE in chroma, on average

@@ -36,7 +36,7 @@ def head_colorizer(tmp_path_factory) -> Colorizer:
 def peaked(head_colorizer):
     """The head colorizer with its distribution peaking as asked, at every point."""
     def make(peaks: dict[tuple[float, float], float]) -> Colorizer:
-        head_colorizer.net.model_class[0].bias.copy_(peak_logits(peaks))
+        head_colorizer.backend.net.model_class[0].bias.copy_(peak_logits(peaks))
         head_colorizer.snap_hints = True
         return head_colorizer
     return make
@@ -100,13 +100,13 @@ def test_colors_that_look_alike_at_the_point_are_one_suggestion(peaked):
 def test_hints_reach_the_network_snapped_at_their_lightness(peaked, monkeypatch):
     colorizer = peaked({(0, 50): 1.0})
     seen = {}
-    real = colorizer.net.distribution
+    real = colorizer.backend.net.distribution
 
     def spy(l, ab, mask):
         seen.update(ab=ab.clone(), mask=mask.clone())
         return real(l, ab, mask)
 
-    monkeypatch.setattr(colorizer.net, "distribution", spy)
+    monkeypatch.setattr(colorizer.backend.net, "distribution", spy)
     image = np.full((64, 64), 0.08, dtype=np.float32)  # dark: #00ff00 is far out of gamut here
     colorizer.suggest(image, 5, 5, [Hint(40, 20, "#00ff00", 2)])
     assert seen["mask"][0, 0, 20, 40] == 1 and seen["mask"].sum() == 4

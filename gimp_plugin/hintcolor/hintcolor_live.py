@@ -64,7 +64,7 @@ class LivePanel(object):
         self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
         self.live_layer = None
         self.request = None  # the WorkerClient of the running request
-        self.engine_name = None  # the worker's engine, known from the first result
+        self.capabilities = {}  # what the worker's engine can do, known from the first result
         self.outcome = "closed"
         self.failures = 0
         self.window = self._build_window()
@@ -184,14 +184,11 @@ class LivePanel(object):
         return (layer.get_visible(), layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()) + thumbnail(layer)
 
     def _dispatch(self, now):
-        job = self.schedule.next(now, suggestions=self.engine_is_network())
+        job = self.schedule.next(now, suggestions=self.capabilities.get("suggest", False))
         if job == CANCEL:
             self.request.cancel()
         elif job is not None:
             self._start(job)
-
-    def engine_is_network(self):
-        return self.engine_name == "siggraph17"
 
     def _start(self, job):
         kind, version = job
@@ -278,11 +275,10 @@ class LivePanel(object):
         babl = result_babl(reply, self.babl)
         self._write_live_layer(data, babl)
         self.result = (data, babl, hint_layer) if job[0] == FULL else None
-        self.engine_name = reply.get("engine")
+        self.capabilities = reply.get("capabilities", {})
         device = reply.get("device", "?")
-        self.engine.set_text("Engine: %s on %s" % ("network (SIGGRAPH 2017)" if self.engine_is_network()
-                                                   else "propagation of the hints", device.upper()))
-        if not self.engine_is_network():
+        self.engine.set_text("Engine: %s on %s" % (self.capabilities.get("label", reply.get("engine")), device.upper()))
+        if not self.capabilities.get("suggest"):
             self.where.set_text("Color suggestions need the network's weights (README: Weights).")
         took = time.time() - started
         self.status.set_text(("Preview" if job[0] == PREVIEW else "Full quality") + " (%.2f s)" % took)

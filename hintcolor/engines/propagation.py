@@ -11,6 +11,9 @@ coarse to fine: an exact sparse LU solve (scipy) on a small copy of the photo, t
 finer level bilinear upsampling and Jacobi smoothing with that level's own edge-aware weights
 (cascadic multigrid), up to ``max_side``; from there to full resolution, the fast guided filter
 (He & Sun 2015) transfers the photo's full-resolution edges into the chroma.
+
+:class:`PropagationEngine` is this solver behind the engines' interface (:class:`hintcolor.engines.Engine`);
+its preview solves on a coarser grid (:data:`PREVIEW_SOLVE_SIDE`).
 """
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import fullres
 from ..hints import Hint, encode_hints
+from . import Engine, Options
 
 #: Pixels up to which a level is solved exactly (sparse LU); coarser than that is never needed.
 MAX_DIRECT_PIXELS = 20_000
@@ -29,6 +34,9 @@ MAX_DIRECT_PIXELS = 20_000
 SMOOTHING_STEPS = 10
 #: Longest side the system is solved at; beyond it, guided-filter upsampling.
 MAX_SOLVE_SIDE = 1024
+#: The same for a live preview (:attr:`Options.preview`): a coarse solve, refined when the user pauses
+#: (about the network's preview grid, 128 on the short side of a 3:2 photo).
+PREVIEW_SOLVE_SIDE = 192
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 
 
@@ -98,7 +106,16 @@ def solve_size(width: int, height: int, max_side: int | None = None) -> tuple[in
 
 
 def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = None) -> torch.Tensor:
-    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates)."""
+    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates).
+
+    Runs on one thread: its many small operations would otherwise make each core wait for the
+    other at every one of them, which costs 3–4× the time when other programs share the cores
+    (the result is the same bits; benchmarks/bench_preview.py)."""
+    with fullres.single_threaded():
+        return _propagate(l, hints, max_side)
+
+
+def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None) -> torch.Tensor:
     height, width = l.shape
     size = solve_size(width, height, max_side)
     levels = [size]
@@ -138,3 +155,27 @@ def guided_upsample(guide_small: torch.Tensor, source: torch.Tensor, guide: torc
     a_up = F.interpolate(box(a)[None], size=size, mode="bilinear", align_corners=False)[0]
     b_up = F.interpolate(box(b)[None], size=size, mode="bilinear", align_corners=False)[0]
     return a_up * (guide[None] / 100) + b_up
+
+
+class PropagationEngine(Engine):
+    """The weights-free engine: :func:`propagate` on the grid :func:`solve_size` gives (at most
+    :data:`MAX_SOLVE_SIDE` on the long side; :data:`PREVIEW_SOLVE_SIDE` for a preview), guided by
+    the photo's L* at full resolution. It runs on the CPU whatever the device."""
+
+    name = "propagate"
+    label = "propagation of the hints"
+    needs_hints = True
+    can_suggest = False
+    full_lightness = True
+    stage = "Propagating the hints"
+    uses = frozenset()
+
+    def grid(self, width: int, height: int, options: Options) -> tuple[int, int]:
+        return solve_size(width, height, PREVIEW_SOLVE_SIDE if options.preview else MAX_SOLVE_SIDE)
+
+    def lightness(self, image: np.ndarray, grid: tuple[int, int]) -> torch.Tensor:
+        return fullres.lightness(image)
+
+    def predict_ab(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int],
+                   grid: tuple[int, int] | None = None) -> torch.Tensor:
+        return propagate(l[0, 0], hints, max(grid or l.shape[-2:]))[None]

@@ -284,10 +284,8 @@ def shutdown_header():
 
 
 def worker_options(engine, device, work_size, precision, snap_hints):
-    """A colorize request's options; those of the network alone stay at their defaults for propagation."""
-    if engine == "propagate":
-        return {"engine": engine, "device": "auto", "work_size": DEFAULT_WORK_SIZE, "precision": "auto",
-                "snap_hints": snap_hints}
+    """A colorize request's options (the worker leaves those the chosen engine does not read at their
+    defaults)."""
     return {"engine": engine, "device": device, "work_size": work_size, "precision": precision,
             "snap_hints": snap_hints}
 

@@ -329,17 +329,21 @@ class Worker:
         width, height, fmt = photo["width"], photo["height"], photo["format"]
         pixels, alpha, hint_layer = self._layers(header, payload)
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
-        colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
-        if colorizer.net is None and (hint_layer is None or not hint_layer[:, :, 3].any()):
-            raise RequestError(NEEDS_HINTS_NO_WEIGHTS if colorizer.notice else NEEDS_HINTS)
+        if colorizer.needs_hints and (hint_layer is None or not hint_layer[:, :, 3].any()):
+            raise RequestError(NEEDS_HINTS_NO_WEIGHTS if colorizer.weights_missing else NEEDS_HINTS)
         compute = colorizer.preview_array if options["preview"] else colorizer.colorize_array
-        rgb = compute(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9))
+        rgb = compute(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9), work_size=options["work_size"],
+                      snap_hints=options["snap_hints"])
         data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
         del rgb, pixels, alpha, hint_layer
         progress(0.95, "Sending the result")
         self.log(f"done in {time.perf_counter() - start:.2f} s on {colorizer.device} ({colorizer.engine})")
+        # capabilities: what the engine that ran can do (suggest colors, needs a dot; label: what it is, in words)
+        capabilities = {"suggest": colorizer.can_suggest, "needs_hints": colorizer.needs_hints,
+                        "label": colorizer.backend.label}
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "channels": result_channels,
-                 "device": str(colorizer.device), "engine": colorizer.engine, "notice": WEIGHTS_MISSING if colorizer.notice else None}
+                 "device": str(colorizer.device), "engine": colorizer.engine, "capabilities": capabilities,
+                 "notice": WEIGHTS_MISSING if colorizer.weights_missing else None}
         return reply, data
 
     def _suggest(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
@@ -348,29 +352,30 @@ class Worker:
         points, k = check_points(header.get("points")), check_count(header.get("k", MAX_SUGGESTIONS))
         pixels, _, hint_layer = self._layers(header, payload)
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
-        if colorizer.net is None:
+        if not colorizer.can_suggest:
             raise RequestError(SUGGEST_WEIGHTS)
-        colorizer.work_size, colorizer.snap_hints = options["work_size"], options["snap_hints"]
         points = points or dot_centres(hint_layer)[:MAX_POINTS]
         if not points:
             raise RequestError(NO_POINTS)
         from ..suggest import suggest_at_points
 
         progress(0.1, "Asking the network which colors fit")
-        found = suggest_at_points(colorizer, pixels, points, k=k, hint_image=hint_layer)
+        call = colorizer.options(options["work_size"], snap_hints=options["snap_hints"])
+        found = suggest_at_points(colorizer, pixels, points, k=k, hint_image=hint_layer, options=call)
         suggestions = [[suggestion.to_json() for suggestion in at_point] for at_point in found]
         return {"ok": True, "points": [[round(x, 1), round(y, 1)] for x, y in points], "suggestions": suggestions}, b""
 
     def _export_hints(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
-        """The hint layer's dots as a hints JSON document (UTF-8 payload), as a colorize call reads them."""
+        """The hint layer's dots as a hints JSON document (UTF-8 payload), as a colorize call with the
+        same options reads them (in the cells of the grid of the engine that colorize would run)."""
         from ..hint_layer import export_hints
 
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header["hints"]
         layer = place_hint_layer(hint_pixels(hint, payload), (hint["x"], hint["y"]), (photo["width"], photo["height"]))
-        colorizer = self._colorizer("cpu", "propagate", "auto", progress)  # only the working grid matters
-        colorizer.work_size = options["work_size"]
-        document = export_hints(layer, colorizer)
+        colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
+        call = colorizer.options(options["work_size"], snap_hints=options["snap_hints"], preview=options["preview"])
+        document = export_hints(layer, colorizer, call)
         return {"ok": True, "count": len(document["hints"])}, json.dumps(document, indent=1).encode("utf-8")
 
     def _import_hints(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
@@ -401,8 +406,13 @@ class Worker:
         self.log(f"model loaded in {time.perf_counter() - start:.2f} s")
 
     def _colorizer(self, device: str, engine: str, precision: str, progress: Progress):
+        """The colorizer for these options, loaded once (options the chosen engine does not read are
+        left at their defaults, so they neither matter nor fail)."""
         from ..colorizer import Colorizer, resolve_device
+        from ..engines import options_used
 
+        used = options_used(engine)
+        device, precision = (device if "device" in used else "auto"), (precision if "precision" in used else "auto")
         try:
             resolved = str(resolve_device(device))
         except InputError as e:
