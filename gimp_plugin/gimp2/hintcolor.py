@@ -21,7 +21,7 @@ import hintcolor_links as links  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor2_hints import AUTHOR, COPYRIGHT, DATE  # noqa: E402
 from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,  # noqa: E402
-                               write_pixels)
+                               show_error, write_pixels)
 
 COLORIZE = "plug-in-hintcolor-colorize"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
@@ -78,7 +78,7 @@ def write_result(image, photo, hint_layer, data, alpha):
     layer = gimp.Layer(image, links.RESULT_LAYER_NAME, photo.width, photo.height,
                        RGBA_IMAGE if alpha else RGB_IMAGE, 100, LAYER_MODE_NORMAL)
     link(layer, links.RESULT, {"photo": photo.tattoo, "hints": hint_layer.tattoo if hint_layer is not None else None})
-    image.insert_layer(layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
+    pdb.gimp_image_insert_layer(image, layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
     layer.set_offsets(*photo.offsets)
     write_pixels(layer, data)
     if not pdb.gimp_selection_is_empty(image):
@@ -107,7 +107,7 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
         gimp.progress_init("Colorizing with hints")
         reply, pixels = colorize_with_worker(image, photo, hint, options)
     except (links.UserError, client.WorkerError) as e:
-        pdb.gimp_message(requests.sentence(str(e)))
+        show_error(e)
         return
     progress(0.9, "Writing the result")
     pdb.gimp_image_undo_group_start(image)
@@ -150,11 +150,11 @@ def new_hint_layer(image, layers, photo):
     if image.base_type != RGB:
         pdb.gimp_image_convert_rgb(image)
     layer = gimp.Layer(image, links.HINT_LAYER_NAME, image.width, image.height, RGBA_IMAGE, 100, LAYER_MODE_NORMAL)
+    parent, position = None, 0
     if photo is not None:
         link(layer, links.HINTS, photo.tattoo)
-        image.insert_layer(layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
-    else:
-        image.insert_layer(layer, None, 0)
+        parent, position = layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo)
+    pdb.gimp_image_insert_layer(image, layer, parent, position)
     pdb.gimp_drawable_fill(layer, FILL_TRANSPARENT)
     return layer
 

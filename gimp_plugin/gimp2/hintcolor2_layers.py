@@ -49,8 +49,11 @@ def selected_layer(image, drawable):
 
 
 def read_pixels(layer):
-    """The layer's 8-bit pixels, row by row (as many bytes per pixel as the layer has channels)."""
-    return layer.get_pixel_rgn(0, 0, layer.width, layer.height, False, False)[0:layer.width, 0:layer.height]
+    """The layer's 8-bit pixels, row by row (as many bytes per pixel as the layer has channels), read
+    through a fresh object: a gimpfu layer keeps the tiles it has read, and GIMP 2.10 hands them back
+    again after the layer changed (e.g. when a procedure converted the image to RGB)."""
+    fresh = gimp.Item.from_id(layer.ID)
+    return fresh.get_pixel_rgn(0, 0, fresh.width, fresh.height, False, False)[0:fresh.width, 0:fresh.height]
 
 
 def as_rgba(data, bpp):
@@ -79,6 +82,14 @@ def write_pixels(layer, data):
     region[0:layer.width, 0:layer.height] = data
     layer.flush()
     layer.update(0, 0, layer.width, layer.height)
+
+
+def show_error(error):
+    """End the run's progress, then say what went wrong in one message. (A run from the dialog that
+    leaves its progress open gets a second message from GIMP 2.10: "Unable to run GimpPdbProgress
+    callback", as the dialog's progress bar is gone by then.)"""
+    pdb.gimp_progress_end()
+    pdb.gimp_message(requests.sentence(str(error)))
 
 
 def progress(fraction, text):
