@@ -208,7 +208,8 @@ def test_registered_with_the_gimp_3_plugins_names_menus_and_parameters(gimp2):
     assert args[EXPORT] == image + [(4, "folder"), (4, "filename")]  # PDB_STRING
     assert args[IMPORT] == image + [(4, "file")]
     descriptions = {arg: text for _, arg, text in out["args"][COLORIZE]}
-    assert descriptions["work-size"] == "Working resolution" and descriptions["hint-layer"] == "Hint layer (when chosen above)"
+    assert descriptions["work-size"] == "Working resolution"  # the dialog's labels, without their mnemonics
+    assert descriptions["hint-layer"] == "Hint layer (when chosen above)"
 
 
 def test_add_hint_layer_converts_grayscale_and_activates_it(gimp2):

@@ -21,7 +21,7 @@ import hintcolor_links as links  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor2_hints import AUTHOR, COPYRIGHT, DATE  # noqa: E402
 from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,  # noqa: E402
-                               show_error, write_pixels)
+                               show_error, show_message, write_pixels)
 
 COLORIZE = "plug-in-hintcolor-colorize"
 ADD_HINT_LAYER = "plug-in-hintcolor-add-hint-layer"
@@ -87,12 +87,12 @@ def write_result(image, photo, hint_layer, data, alpha):
 
 
 def notify_once(text):
-    """Show a notice that is not an error once per GIMP session (in the status bar while the progress runs)."""
+    """Show a notice that is not an error once per GIMP session (after the progress has ended: see show_error)."""
     shown = gimp.parasite_find(NOTICES_SHOWN)
     record = requests.notices_after(shown.data if shown is not None else None, text)
     if record is not None:
         gimp.attach_new_parasite(NOTICES_SHOWN, 0, record)
-        pdb.gimp_message(text)
+        show_message(text)
 
 
 def colorize(image, drawable, hints, hint_layer, engine, device, work_size, precision, snap_hints):
@@ -117,9 +117,9 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
         write_result(image, photo, hint, pixels, requests.result_has_alpha(reply))
     finally:
         pdb.gimp_image_undo_group_end(image)
+    pdb.gimp_progress_end()
     if reply.get("notice"):
         notify_once(requests.sentence(reply["notice"]))
-    pdb.gimp_progress_end()
     gimp.displays_flush()
 
 
