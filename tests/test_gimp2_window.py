@@ -134,12 +134,15 @@ def inspect(gimp, name: str) -> dict:
     return out
 
 
-def run_dialog(gimp, label: str, procedure: str, text: str = "") -> None:
-    """Open ``label``'s dialog through the action search, type ``text`` into its first field, press OK (Alt+O)."""
+def run_dialog(gimp, label: str, procedure: str, text: str = "", keys: tuple[str, ...] = ()) -> None:
+    """Open ``label``'s dialog through the action search, type ``text`` into its first field, press
+    ``keys``, then OK (Alt+O)."""
     gimp.action(label)
     gimp.dialog(f"^{procedure}$")
     if text:
         gimp.type(text)
+    if keys:
+        gimp.x("xdotool", "key", "--delay", "200", *keys)
     gimp.screenshot(f"dialog-{procedure}.png")
     gimp.x("xdotool", "key", "alt+o")
 
@@ -285,6 +288,23 @@ def test_a_run_without_its_worker_is_one_message(gimp):
     assert gimp.messages() == []
     with open(gimp.host / "worker.log", "a") as log:
         gimp.worker = serve(gimp.host, gimp.weights, log)
+
+
+def test_ctrl_f_repeats_the_dialogs_choices(gimp):
+    """Hints: None chosen in the dialog; Ctrl+F (with the hint layer active, as after painting) repeats it."""
+    show(gimp, 2, "photo.xcf")
+    log = (gimp.host / "worker.log").read_text
+    runs = log().count("colorize ")
+    run_dialog(gimp, "Colorize with Hints", "plug-in-hintcolor-colorize", keys=("alt+i", "End"))  # None
+    wait_for(lambda: log().count("colorize ") > runs, 120, "the dialog's run")
+    settle(gimp, "photo.xcf")
+    gimp.action("Select Top Layer")
+    gimp.key("ctrl+f")
+    wait_for(lambda: log().count("colorize ") > runs + 1, 120, "Ctrl+F's run")
+    settle(gimp, "photo.xcf")
+    assert [line.split("hint layer: ")[1][:4] for line in log().splitlines()
+            if "colorize " in line][-2:] == ["none", "none"]
+    assert gimp.messages() == []
 
 
 def test_suggest_export_and_import_hints_from_their_dialogs(gimp):
