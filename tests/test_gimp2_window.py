@@ -190,6 +190,9 @@ def test_colorize_from_the_dialog_then_paint_ctrl_f_and_undo(gimp):
     layers_in_title(gimp, 3)
     state = inspect(gimp, "photo.xcf")
     assert gimp.messages() == []
+    (run,) = [line for line in (gimp.host / "worker.log").read_text().splitlines() if "colorize " in line]
+    assert run.endswith("hint layer: yes (1 patches), {'device': 'auto', 'engine': 'auto', 'precision': 'auto', "
+                        "'work_size': 256, 'snap_hints': True, 'preview': False}")  # the dialog's defaults
     assert [name for name, _, _ in state["layers"]] == ["Color Hints", RESULT, "Background"]
     assert all(normal for _, _, normal in state["layers"])  # GIMP 2.10's Normal mode, not the legacy one
     assert state["active"] == "Background"  # the layer active before the run

@@ -44,6 +44,9 @@ debian_mirror() {
 }
 
 if [ ! -f "$root/.hintcolor-ready" ]; then
+  if [ "$suite" = bullseye ]; then
+    bash "$project/tests/gimp/build_python_fu.sh" --check  # before minutes of downloads
+  fi
   if ! command -v debootstrap >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   fi
@@ -62,6 +65,7 @@ if [ ! -f "$root/.hintcolor-ready" ]; then
   chroot "$root" apt-get -o Acquire::Check-Valid-Until=false update -qq
   # shellcheck disable=SC2086
   chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  chroot "$root" apt-get clean  # the downloaded packages: 300 MB
   if [ "$suite" = bullseye ]; then
     bash "$project/tests/gimp/build_python_fu.sh" "$root"
   fi

@@ -5,14 +5,14 @@
 # source, built against libgimp 2.10.22) into /usr/lib/gimp/2.0. The last three are not served by any
 # registry: they are read from ../shared/vendor/gimp210/ beside the project (SOURCES.md there says
 # where they come from), or from GIMP210_SOURCES. Can be run again on a root it did not finish.
-# Usage: tests/gimp/build_python_fu.sh ROOT
+# Usage: tests/gimp/build_python_fu.sh ROOT    (--check: only check that the sources are there)
 set -euo pipefail
 root="$1"
 project="$(cd "$(dirname "$0")/../.." && pwd)"
 sources="${GIMP210_SOURCES:-$project/../shared/vendor/gimp210}"
 build=/usr/local/src/python-fu  # inside the chroot
 
-if ! (cd "$sources" 2>/dev/null && sha256sum --check --quiet) <<'EOF'
+if ! (cd "$sources" 2>/dev/null && sha256sum --check --quiet >/dev/null 2>&1) <<'EOF'
 b01743585904421c5d510f0673331fb1490320f578a331e5beb1d4ae45c07fe7  pygobject-2.28.7.tar.xz
 f04a86cae213746ef86fd9a60308781d82b4634e612e3ce4b391b7fa7027aae5  pygtk-2.24.0.tar.xz
 c6a5c1d85f0b548287c4d999ae264eb68568cfe54b80abfe6d5fe92b3bf3a5f2  gimp-2.10.34-pygimp.tar.xz
@@ -22,6 +22,7 @@ then
        "put the shared folder beside the project, or set GIMP210_SOURCES=FOLDER" >&2
   exit 1
 fi
+[ "$root" != --check ] || exit 0
 rm -rf "${root:?}$build"
 mkdir -p "$root$build"
 cp "$sources"/*.tar.xz "$root$build/"
