@@ -25,7 +25,7 @@ import hintcolor_protocol as protocol  # noqa: E402
 import hintcolor_procedures as table  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,  # noqa: E402
-                               write_pixels)
+                               show_error, show_message, write_pixels)
 
 NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 # the nicks of Colorize's options, by the index gimpfu passes
@@ -78,7 +78,7 @@ def write_result(image, photo, hint_layer, data, alpha):
     layer = gimp.Layer(image, links.RESULT_LAYER_NAME, photo.width, photo.height,
                        RGBA_IMAGE if alpha else RGB_IMAGE, 100, LAYER_MODE_NORMAL)
     link(layer, links.RESULT, {"photo": photo.tattoo, "hints": hint_layer.tattoo if hint_layer is not None else None})
-    image.insert_layer(layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
+    pdb.gimp_image_insert_layer(image, layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
     layer.set_offsets(*photo.offsets)
     write_pixels(layer, data)
     if not pdb.gimp_selection_is_empty(image):
@@ -87,12 +87,12 @@ def write_result(image, photo, hint_layer, data, alpha):
 
 
 def notify_once(text):
-    """Show a notice that is not an error once per GIMP session (in the status bar while the progress runs)."""
+    """Show a notice that is not an error once per GIMP session (after the progress has ended: see show_error)."""
     shown = gimp.parasite_find(NOTICES_SHOWN)
     record = requests.notices_after(shown.data if shown is not None else None, text)
     if record is not None:
         gimp.attach_new_parasite(NOTICES_SHOWN, 0, record)
-        pdb.gimp_message(text)
+        show_message(text)
 
 
 def colorize(image, drawable, hints, hint_layer, engine, device, work_size, precision, snap_hints):
@@ -107,7 +107,7 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
         gimp.progress_init("Colorizing with hints")
         reply, pixels = colorize_with_worker(image, photo, hint, options)
     except (links.UserError, client.WorkerError) as e:
-        pdb.gimp_message(requests.sentence(str(e)))
+        show_error(e)
         return
     progress(0.9, "Writing the result")
     pdb.gimp_image_undo_group_start(image)
@@ -117,9 +117,9 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
         write_result(image, photo, hint, pixels, protocol.result_has_alpha(reply))
     finally:
         pdb.gimp_image_undo_group_end(image)
+    pdb.gimp_progress_end()
     if reply.get("notice"):
         notify_once(requests.sentence(reply["notice"]))
-    pdb.gimp_progress_end()
     gimp.displays_flush()
 
 
@@ -150,11 +150,11 @@ def new_hint_layer(image, layers, photo):
     if image.base_type != RGB:
         pdb.gimp_image_convert_rgb(image)
     layer = gimp.Layer(image, links.HINT_LAYER_NAME, image.width, image.height, RGBA_IMAGE, 100, LAYER_MODE_NORMAL)
+    parent, position = None, 0
     if photo is not None:
         link(layer, links.HINTS, photo.tattoo)
-        image.insert_layer(layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
-    else:
-        image.insert_layer(layer, None, 0)
+        parent, position = layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo)
+    pdb.gimp_image_insert_layer(image, layer, parent, position)
     pdb.gimp_drawable_fill(layer, FILL_TRANSPARENT)
     return layer
 

@@ -12,7 +12,7 @@ import hintcolor_protocol as protocol
 import hintcolor_requests as requests
 from gimpfu import GRAY, LAYER_MODE_NORMAL, RGB, RGBA_IMAGE, gimp, pdb
 from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,
-                               write_pixels)
+                               show_error, write_pixels)
 
 
 def photo_and_hint_layer(image, drawable):
@@ -54,7 +54,7 @@ def suggest(image, drawable, count, snap_hints):
             payload.extend(patches)
         reply, _ = ask(header, payload, "Suggesting hint colors")
     except (links.UserError, client.WorkerError) as e:
-        pdb.gimp_message(requests.sentence(str(e)))
+        show_error(e)
         return
     px, py = photo.offsets
     fill_palette([(x + px, y + py) for x, y in reply["points"]], reply["suggestions"])
@@ -74,7 +74,7 @@ def export_hints(image, drawable, folder, filename):
         requests.nothing_to_export(reply, hint_layer.name)
         requests.write_atomically(path, document)
     except (links.UserError, client.WorkerError) as e:
-        pdb.gimp_message(requests.sentence(str(e)))
+        show_error(e)
         return
     pdb.gimp_progress_end()
 
@@ -88,7 +88,7 @@ def import_hints(image, drawable, path):
         header = protocol.import_header((layers.pick(photo).width, layers.pick(photo).height), path, len(content))
         _, pixels = ask(header, content, "Importing hints")
     except (links.UserError, client.WorkerError) as e:
-        pdb.gimp_message(requests.sentence(str(e)))
+        show_error(e)
         return
     add_imported_layer(image, layers, photo, os.path.basename(path), pixels)
     pdb.gimp_progress_end()
@@ -107,7 +107,8 @@ def add_imported_layer(image, layers, photo, name, pixels):
         layer = gimp.Layer(image, "%s (%s)" % (links.HINT_LAYER_NAME, name), photo.width, photo.height, RGBA_IMAGE,
                            100, LAYER_MODE_NORMAL)
         link(layer, links.HINTS, photo.tattoo)
-        image.insert_layer(layer, layers.parent[above.ID], pdb.gimp_image_get_item_position(image, above))
+        position = pdb.gimp_image_get_item_position(image, above)
+        pdb.gimp_image_insert_layer(image, layer, layers.parent[above.ID], position)
         layer.set_offsets(*photo.offsets)
         write_pixels(layer, pixels)
         pdb.gimp_image_set_active_layer(image, layer)

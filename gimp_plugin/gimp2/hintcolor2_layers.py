@@ -4,9 +4,14 @@ Describes the image's layers to the shared rules (hintcolor_links.py) and hands 
 they pick; reads and writes 8-bit pixel regions (gimpfu plug-ins get 8-bit pixels whatever the
 image's precision).
 """
+import sys
+
 import hintcolor_links as links
 import hintcolor_protocol as protocol
+import hintcolor_requests as requests
 from gimpfu import PARASITE_PERSISTENT, PARASITE_UNDOABLE, gimp, pdb
+
+MESSAGE_TITLE = "hintcolor Message"  # the title of the plug-in's own message box (GIMP's: "GIMP Message")
 
 
 class Layers(object):
@@ -49,8 +54,11 @@ def selected_layer(image, drawable):
 
 
 def read_pixels(layer):
-    """The layer's 8-bit pixels, row by row (as many bytes per pixel as the layer has channels)."""
-    return layer.get_pixel_rgn(0, 0, layer.width, layer.height, False, False)[0:layer.width, 0:layer.height]
+    """The layer's 8-bit pixels, row by row (as many bytes per pixel as the layer has channels), read
+    through a fresh object: a gimpfu layer keeps the tiles it has read, and GIMP 2.10 hands them back
+    again after the layer changed (e.g. when a procedure converted the image to RGB)."""
+    fresh = gimp.Item.from_id(layer.ID)
+    return fresh.get_pixel_rgn(0, 0, fresh.width, fresh.height, False, False)[0:fresh.width, 0:fresh.height]
 
 
 def as_rgba(data, bpp):
@@ -79,6 +87,32 @@ def write_pixels(layer, data):
     region[0:layer.width, 0:layer.height] = data
     layer.flush()
     layer.update(0, 0, layer.width, layer.height)
+
+
+def show_error(error):
+    """End the run's progress (a run from the dialog that leaves it open gets a second message box from
+    GIMP 2.10: "Unable to run GimpPdbProgress callback"), then say what went wrong in one message."""
+    pdb.gimp_progress_end()
+    show_message(requests.sentence(str(error)))
+
+
+def show_message(text):
+    """Show ``text`` in one message box; GIMP's message (pdb.gimp_message), except in a run from the
+    dialog (gimpfu runs the procedure inside its GTK dialog's main loop): there GIMP 2.10 would show its
+    message later, asking the dialog's progress bar for a window when the plug-in may be gone ("Unable to
+    run GimpPdbProgress callback", a second message box), so the box is the plug-in's own, over the dialog."""
+    gtk = sys.modules.get("gtk")  # imported by gimpfu for the dialog only
+    if gtk is None or gtk.main_level() == 0:
+        pdb.gimp_message(text)
+        return
+    dialogs = [window for window in gtk.window_list_toplevels()
+               if isinstance(window, gtk.Dialog) and window.get_property("visible")]
+    box = gtk.MessageDialog(dialogs[0] if dialogs else None, gtk.DIALOG_MODAL | gtk.DIALOG_DESTROY_WITH_PARENT,
+                            gtk.MESSAGE_WARNING, gtk.BUTTONS_OK)
+    box.set_title(MESSAGE_TITLE)
+    box.set_property("text", text)
+    box.run()
+    box.destroy()
 
 
 def progress(fraction, text):

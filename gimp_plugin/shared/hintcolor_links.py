@@ -47,9 +47,12 @@ def encode_link(value):
 
 
 def decode_link(data):
-    """A link's value from its parasite data (bytes, str or a list of byte values); None if malformed."""
+    """A link's value from its parasite data (bytes, str or a list of byte values); None if malformed.
+
+    GIMP 2.10's gimpfu stores a layer parasite with the C string's NUL after it, so a link written
+    there (and an XCF saved by GIMP 2.10, opened in GIMP 3) ends in a NUL byte: it is ignored."""
     try:
-        return json.loads(bytes(bytearray(data)).decode("utf-8"))
+        return json.loads(bytes(bytearray(data)).rstrip(b"\0").decode("utf-8"))
     except ValueError:  # includes UnicodeDecodeError
         return None
 

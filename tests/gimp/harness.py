@@ -1,6 +1,6 @@
-"""Driving the real GIMP 3 of the chroots (tests/gimp/build_gimp_env.sh): shared by the plug-in
-tests (headless and in the window) and benchmarks/bench_gimp.py; and the Python 2.7 chroot the
-GIMP 2.10 plug-in's code runs in (PY27)."""
+"""Driving the real GIMPs of the chroots (tests/gimp/build_gimp_env.sh): GIMP 3 (GIMPS), shared by the
+plug-in tests (headless and in the window) and benchmarks/bench_gimp.py, and GIMP 2.10 with Python-Fu
+(GIMP210), whose Python 2.7 also runs the client's tests (PY27)."""
 from __future__ import annotations
 
 import contextlib
@@ -64,11 +64,14 @@ GIMPS = [GimpEnv("3.0", "trixie", ROOT / ".gimp-root"), GimpEnv("3.2", "forky", 
 
 
 @dataclass(frozen=True)
-class Py27Env:
-    """The Debian bullseye chroot with a real Python 2.7 (GIMP 2.10's Python), built by
-    ``build_gimp_env.sh bullseye``; no GIMP 2.10 with Python can be installed anywhere here."""
+class Gimp210Env:
+    """The Debian bullseye chroot with a real GIMP 2.10.22 and Python-Fu for its Python 2.7, built by
+    ``build_gimp_env.sh bullseye``: runs the GIMP 2.10 plug-in headless (python-fu-eval batches) and in
+    the window, and its python2.7 runs the client's tests under GIMP 2.10's Python."""
 
     root: Path
+    version = "2.10"
+    suite = "bullseye"
 
     def host_path(self, chroot_path: str) -> Path:
         return self.root / chroot_path.lstrip("/")
@@ -77,25 +80,52 @@ class Py27Env:
         """Skip (fail in CI) when the chroot is not built or we are not root."""
         if not (self.root / ".hintcolor-ready").exists() or os.geteuid() != 0:
             if os.environ.get("CI"):
-                pytest.fail("the Python 2.7 environment is missing: .ci/run builds it with "
+                pytest.fail("the GIMP 2.10 environment is missing: .ci/run builds it with "
                             "tests/gimp/build_gimp_env.sh bullseye")
-            pytest.skip("Python 2.7 chroot not built (tests/gimp/build_gimp_env.sh bullseye, as root)")
+            pytest.skip("GIMP 2.10 chroot not built (tests/gimp/build_gimp_env.sh bullseye, as root)")
 
     def prepare(self, work: str) -> Path:
-        """Empty work folder ``work`` (chroot path) with a private ``state/``; returns its host path."""
+        """Empty work folder ``work`` (chroot path) with a private ``state/`` and ``home/``, /proc mounted;
+        returns its host path."""
         self.require()
         host = self.host_path(work)
         shutil.rmtree(host, ignore_errors=True)
         (host / "state").mkdir(parents=True, mode=0o700)
         (host / "home").mkdir()
+        subprocess.run(["bash", str(ROOT / "tests" / "gimp" / "build_gimp_env.sh"), self.suite, str(self.root)],
+                       check=True, capture_output=True)
         return host
+
+    def install(self, work: str, folder: str = "gimp2", state: str | None = None) -> None:
+        """GIMP's profile ``work/folder`` made by GIMP itself (one made by hand skips GIMP's user install),
+        then the plug-in installed into it by install.py, told to find the worker in ``state`` (chroot
+        path; default ``work/state``)."""
+        done = subprocess.run(self.command(work, "gimp-console-2.10", "-idf", "-b", "(gimp-quit 0)", folder=folder),
+                              capture_output=True, text=True, timeout=120)
+        assert (self.host_path(work) / folder / "pluginrc").exists(), done.stderr[-2000:]
+        subprocess.run([sys.executable, str(ROOT / "install.py"), "--plugin-only", "--gimp2-dir",
+                        str(self.host_path(work) / folder), "--worker-dir", state or f"{work}/state"], check=True,
+                       capture_output=True)
+
+    def command(self, work: str, *program: str, folder: str = "gimp2", **env: str) -> list[str]:
+        """``program`` run in the chroot with ``work``'s home and GIMP profile ``work/folder`` (and ``env``)."""
+        variables = [f"HOME={work}/home", f"GIMP2_DIRECTORY={work}/{folder}"] + [f"{k}={v}" for k, v in env.items()]
+        return ["chroot", str(self.root), "env", *variables, *program]
+
+    def console_command(self, work: str, folder: str = "gimp2") -> list[str]:
+        """gimp-console-2.10 running a python-fu-eval script from standard input (all of it is one batch
+        command), then quitting (also after an exception; GIMP 2.10 has no --quit). Its exit status is 0
+        whatever happened."""
+        return self.command(work, "timeout", "600", "gimp-console-2.10", "-idf", "--batch-interpreter",
+                            "python-fu-eval", "-b", "-", "-b", "pdb.gimp_quit(1)", folder=folder)
 
     def python(self, work: str, *args: str) -> list[str]:
         """``python2.7 args`` run in the chroot with ``work/home`` as home."""
         return ["chroot", str(self.root), "env", f"HOME={work}/home", "python2.7", *args]
 
 
-PY27 = Py27Env(ROOT / ".py27-root")
+GIMP210 = Gimp210Env(ROOT / ".gimp210-root")
+PY27 = GIMP210  # GIMP 2.10's Python 2.7, for the client's tests
 
 
 def start_worker(host: Path, weights: Path | None, log, env: dict | None = None) -> subprocess.Popen:
