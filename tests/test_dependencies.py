@@ -38,7 +38,8 @@ def requirement_names(requirements: list[str]) -> set[str]:
 
 def imported_modules(paths: list[Path]) -> set[str]:
     """Top-level names of the absolute imports in the Python files under ``paths``, the standard
-    library's and hintcolor's own left out."""
+    library's and hintcolor's own left out (also under the names install.py gives its copies beside the
+    plug-ins, e.g. ``hintcolor_protocol``)."""
     names = set()
     for path in paths:
         for source in ([path] if path.is_file() else sorted(path.rglob("*.py"))):
@@ -47,7 +48,7 @@ def imported_modules(paths: list[Path]) -> set[str]:
                     names |= {alias.name.split(".")[0] for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names.add(node.module.split(".")[0])
-    return names - set(sys.stdlib_module_names) - {"hintcolor"}
+    return {name for name in names - set(sys.stdlib_module_names) if not name.startswith("hintcolor")}
 
 
 def distributions(modules: set[str]) -> dict[str, set[str]]:
