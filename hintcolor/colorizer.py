@@ -8,10 +8,11 @@ photo's own L*; back to sRGB (float, or 8-bit directly). The full-resolution ste
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -27,12 +28,26 @@ from .hints import Hint, check_inside, hint_pixels, hints_from_image
 from .images import ImageLike, gray_if_equal, rgba_array, to_pil, to_pixels, unit_float
 from .suggest import Suggestion, suggest_colors
 
+T = TypeVar("T")
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 #: Pixels a preview (:meth:`Colorizer.preview_array`) is computed at, at most: a screen's worth.
 PREVIEW_PIXELS = 2_000_000
 #: The last stage ``colorize_array`` reports to its ``progress`` callback.
 COMPOSING = "Composing the full-resolution result"
+
+
+def _on_own_threads(method: Callable[..., T]) -> Callable[..., T]:
+    """``method`` of a :class:`Colorizer`, run on the number of PyTorch threads the colorizer was made
+    with, whichever thread calls it (see :func:`hintcolor.fullres.torch_threads`): the same photo,
+    hints and options give the same pixels every time."""
+
+    @functools.wraps(method)
+    def on_own_threads(self: Colorizer, *args, **kwargs) -> T:
+        with fullres.torch_threads(self.threads):
+            return method(self, *args, **kwargs)
+
+    return on_own_threads
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -102,7 +117,8 @@ class Colorizer:
     computes in (see :func:`resolve_precision`; ``dtype`` says which was chosen); the default
     ``"auto"`` uses bf16 / fp16 only where the hardware runs it natively, which changes colors by
     far less than can be seen (README, Performance). The model is loaded here, once; each call only
-    runs the engine and the full-resolution conversion.
+    runs the engine and the full-resolution conversion, on as many PyTorch threads as the thread that
+    made the colorizer had (``threads``; ``torch.set_num_threads`` before making it to change it).
 
     ``work_size`` (the short side of the network's working grid), ``resize`` (how the photo is
     fitted to it, see :func:`working_size`) and ``snap_hints`` (default True: pull each hint's
@@ -123,6 +139,8 @@ class Colorizer:
         snap_hints: bool = True,
     ) -> None:
         working_size(work_size, work_size, work_size, resize)  # validate early
+        #: PyTorch threads every call runs on (results depend on the count).
+        self.threads = torch.get_num_threads()
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
         self.work_size = work_size
@@ -175,6 +193,7 @@ class Colorizer:
                                   snap_hints=snap_hints)
         return to_pil(rgb, pixels.alpha)
 
+    @_on_own_threads
     def colorize_array(
         self,
         image: np.ndarray,
@@ -203,6 +222,7 @@ class Colorizer:
         dtype = _result_dtype(image, dtype)
         return self._colorize(image, self.prepared_hints(image, hints, hint_image, options), dtype, progress, options)
 
+    @_on_own_threads
     def preview_array(
         self, image: np.ndarray, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None,
         max_pixels: int = PREVIEW_PIXELS, progress: Progress | None = None, *,
@@ -228,6 +248,7 @@ class Colorizer:
         rgb = self._colorize(small, coarse, dtype, progress, options)
         return rgb.repeat(step, axis=0).repeat(step, axis=1)[:height, :width]
 
+    @_on_own_threads
     def suggest(
         self, image: ImageLike, x: float, y: float, hints: Sequence[Hint] = (), k: int = 8,
         hint_image: ImageLike | None = None, *,
@@ -272,6 +293,7 @@ class Colorizer:
         w, h = self.working_size(width, height, options)
         return hints_from_image(layer, cell=max(1, math.floor(min(width / w, height / h))))
 
+    @_on_own_threads
     def predict_ab(self, work_l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int]) -> torch.Tensor:
         """The engine's ab (1×2×h×w, Lab units) for its L* (1×1×h×w, :meth:`hintcolor.engines.Engine.lightness`)
         and full-resolution hints."""

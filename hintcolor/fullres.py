@@ -67,7 +67,7 @@ def for_each_band(height: int, width: int, device: torch.device, work: Callable[
             work(band)
             yield band
         return
-    with single_threaded(), ThreadPoolExecutor(threads) as pool:
+    with torch_threads(1), ThreadPoolExecutor(threads) as pool:
         futures = [pool.submit(work, band) for band in rows]
         try:
             for band, future in zip(rows, futures):
@@ -79,14 +79,23 @@ def for_each_band(height: int, width: int, device: torch.device, work: Callable[
 
 
 @contextmanager
-def single_threaded() -> Iterator[None]:
-    """PyTorch's operations in this thread run on one thread while inside (restored after)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def torch_threads(count: int) -> Iterator[None]:
+    """PyTorch's operations in this thread run on ``count`` threads while inside (restored after).
+
+    PyTorch keeps the count per thread, but a thread takes its count, at its first operation, from
+    the count last set in any thread: one that starts while another is inside ``torch_threads(1)``
+    would compute on one thread from then on. Results depend on the count (the network's
+    convolutions, vectorised math split across threads), so :class:`hintcolor.Colorizer` runs every
+    call on the count it was made with."""
+    previous = torch.get_num_threads()
+    if previous == count:
+        yield
+        return
+    torch.set_num_threads(count)
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(previous)
 
 
 def lightness(image: np.ndarray, device: torch.device | str = "cpu") -> Tensor:

@@ -1,12 +1,14 @@
 """Colorizer: full resolution, any mode, lightness and alpha kept, working size, hints, devices."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 from skimage import color as skcolor
 
-from hintcolor import Colorizer, Hint, working_size
+from hintcolor import Colorizer, Hint, fullres, working_size
 from hintcolor.errors import InputError
 from hintcolor.colorizer import resolve_device
 
@@ -204,3 +206,19 @@ def test_preview_is_the_result_at_fewer_pixels_with_the_same_hints(colorizer, ec
     target = skcolor.rgb2lab(np.array([[[40, 90, 230]]]) / 255.0)[0, 0, 1:]
     assert np.linalg.norm(ab_hinted - target) < np.linalg.norm(ab_plain - target) - 10
     assert echo.snap_hints  # restored after the coarse pass
+
+
+@pytest.mark.skipif(torch.get_num_threads() < 2, reason="PyTorch runs on one thread here: no other count to fall into")
+def test_a_thread_that_starts_while_another_is_in_its_bands_gets_the_same_pixels(weights_file):
+    """PyTorch gives a thread, at its first operation, the thread count last set in any thread: one
+    that starts while another is in its single-threaded bands would compute on one thread for good,
+    and the network's results depend on the count. The same photo and hints give the same pixels."""
+    colorizer = Colorizer(weights_file, device="cpu", precision="fp32")
+    photo, hints = np.asarray(gray_photo()), [Hint(300, 200, "#c02020", 9)]
+    expected = colorizer.colorize_array(photo, hints, dtype=np.float32)
+    result = {}
+    with fullres.torch_threads(1):  # as inside fullres.for_each_band, in another thread
+        late = threading.Thread(target=lambda: result.update(rgb=colorizer.colorize_array(photo, hints, dtype=np.float32)))
+        late.start()
+        late.join()
+    assert np.array_equal(result["rgb"], expected)

@@ -111,7 +111,7 @@ def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = Non
     Runs on one thread: its many small operations would otherwise make each core wait for the
     other at every one of them, which costs 3–4× the time when other programs share the cores
     (the result is the same bits; benchmarks/bench_preview.py)."""
-    with fullres.single_threaded():
+    with fullres.torch_threads(1):
         return _propagate(l, hints, max_side)
 
 
