@@ -17,7 +17,7 @@ import torch
 from .. import fullres
 from ..errors import InputError
 from ..hints import Hint, encode_hints
-from . import Engine, Options, Resize
+from .base import Engine, Options, Resize
 from .weights import load_model
 
 #: Longest side of the working grid, at most this many times its short side.

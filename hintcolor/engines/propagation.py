@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from .. import fullres
 from ..hints import Hint, encode_hints
-from . import Engine, Options
+from .base import Engine, Options
 
 #: Pixels up to which a level is solved exactly (sparse LU); coarser than that is never needed.
 MAX_DIRECT_PIXELS = 20_000
