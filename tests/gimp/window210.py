@@ -107,6 +107,14 @@ class Gimp210Window:
         self.x("xdotool", "key", "Return")
         wait_for(lambda: not self.find("^Search Actions$"), 30, "the action search to close")
 
+    def sync(self) -> None:
+        """Return once every window GIMP has shown so far is on screen: open the action search and wait
+        until openbox shows it (it handles GIMP's windows in order), then close it."""
+        self.key("slash")
+        wait_for(lambda: self.find("^Search Actions$"), 30, "the action search")
+        self.x("xdotool", "key", "Escape")
+        wait_for(lambda: not self.find("^Search Actions$"), 30, "the action search to close")
+
     def dialog(self, title: str) -> str:
         """The window titled ``title`` (a regular expression) once it shows, activated."""
         window = wait_for(lambda: self.find(title), 60, f"the window {title}")[0]
