@@ -161,3 +161,4 @@ def test_closing_the_image_ends_the_panel(live):
     wait_for(lambda: live_plugin() is None, 30, "the plug-in process to end")
     gimp.screenshot("live-5-image-closed.png")
     assert messages(gimp) == []
+    assert gimp.our_warnings() == []  # GIMP's output, the panel's process included, during the whole session

@@ -163,6 +163,7 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
     wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the re-shown dialog")
     gimp.screenshot("3-reruns.png")
     assert messages(gimp) == []
+    assert gimp.our_warnings() == []  # GIMP's output: nothing about our dialog (each run of it is logged there)
     # every run got the hint layer: the dialog's, Ctrl+F's (photo, result, hint layer selected), Shift+Ctrl+F's
     assert ["hint layer: yes" in line for line in runs(gimp)] == [True] * 5
 

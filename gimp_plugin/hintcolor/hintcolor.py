@@ -253,7 +253,7 @@ def create_colorize(plugin, name):
     procedure.add_choice_argument("precision", "_Precision", "Arithmetic of the network", choice(
         ("auto", "Automatic (fast where exact enough)"), ("fp32", "Full (32-bit float)")), "auto",
         GObject.ParamFlags.READWRITE)
-    procedure.add_boolean_argument("snap-hints", "_Snap hints into gamut",
+    procedure.add_boolean_argument("snap-hints", "Snap hints into _gamut",
                                    "Pull each hint's color into the colors the photo can show at its lightness "
                                    "(same hue, less chroma where needed)", True, GObject.ParamFlags.READWRITE)
     return procedure

@@ -202,7 +202,7 @@ def create(plugin, name):
             "which becomes the active palette: click a swatch and paint. Needs the network's weights.", name)
         procedure.add_int_argument("count", "Colors per _point", "Suggestions per point, most likely first",
                                    1, 8, 5, GObject.ParamFlags.READWRITE)
-        procedure.add_boolean_argument("snap-hints", "_Snap hints into gamut",
+        procedure.add_boolean_argument("snap-hints", "Snap hints into _gamut",
                                        "Pull each hint's color into the colors the photo can show at its lightness",
                                        True, GObject.ParamFlags.READWRITE)
     elif name == EXPORT:
