@@ -298,7 +298,7 @@ class LivePanel(object):
             _, x, y = self.photo.get_offsets()
             selected = image.get_selected_layers()  # inserting selects the new layer: keep the user's
             below, _ = layers.result_of(image, self.photo)  # the photo's result, if beside it; else the photo
-            if (below is None or parent_id(below) != parent_id(self.photo)
+            if (below is None or layers.parent_id(below) != layers.parent_id(self.photo)
                     or image.get_item_position(below) > image.get_item_position(self.photo)):
                 below = self.photo
             image.undo_freeze()
@@ -362,11 +362,6 @@ class LivePanel(object):
             self.window.destroy()
             self.window = None
             Gtk.main_quit()
-
-
-def parent_id(layer):
-    parent = layer.get_parent()
-    return parent.get_id() if parent is not None else None
 
 
 def thumbnail(drawable):
