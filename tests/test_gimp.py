@@ -302,13 +302,13 @@ def test_a_rerun_writes_into_the_result_layer_the_photo_has(gimp):
     """A re-run keeps the photo's result layer (no layer removed or inserted: undo then leaves the
     selected layers alone) and makes it what a new one would be: the photo's size, place and alpha,
     directly above the photo, shown, named, opaque, without the mask of a selection now gone; its
-    pixels are those a first run gives."""
+    pixels are those a first run gives (the propagation engine: the same pixels for the same input)."""
     out, _ = gimp('''
         image, photo, hint = with_hint_layer("photo.png")
         paint(hint, 300, 200, 7, [200, 40, 160, 255])
         image.set_selected_layers([hint])
         image.select_rectangle(Gimp.ChannelOps.REPLACE, 100, 100, 50, 50)
-        run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        run("plug-in-hintcolor-colorize", image, [photo], engine="propagate")
         result = image.get_layer_by_name("Colorized (hintcolor)")
         Gimp.Selection.none(image)
         image.reorder_item(result, None, 2)  # below the photo
@@ -319,7 +319,7 @@ def test_a_rerun_writes_into_the_result_layer_the_photo_has(gimp):
         photo.scale(500, 300, False)
         photo.set_offsets(30, 20)
         old = result.get_id()
-        out["status"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        out["status"] = run("plug-in-hintcolor-colorize", image, [photo], engine="propagate")
         out["layers"] = names(image)
         result = image.get_layer_by_name("Colorized (hintcolor)")
         out["kept"] = result.get_id() == old
@@ -330,14 +330,17 @@ def test_a_rerun_writes_into_the_result_layer_the_photo_has(gimp):
         rerun = pixels(result)
         fresh = image.duplicate()
         fresh.remove_layer(fresh.get_layer_by_name("Colorized (hintcolor)"))
-        fresh_photo = fresh.get_layer_by_name("Background")
-        run("plug-in-hintcolor-colorize", fresh, [fresh_photo], device="cpu")
-        out["as_first_run"] = pixels(fresh.get_layer_by_name("Colorized (hintcolor)")) == rerun
+        fresh_photo, fresh_hints = fresh.get_layer_by_name("Background"), fresh.get_layer_by_name("Color Hints")
+        out["fresh"] = run("plug-in-hintcolor-colorize", fresh, [fresh_photo], **{"hint-layer": fresh_hints,
+                                                                                "engine": "propagate"})
+        first = fresh.get_layer_by_name("Colorized (hintcolor)")
+        out["as_first_run"] = first is not None and pixels(first) == rerun
         fresh_photo.flatten()
-        run("plug-in-hintcolor-colorize", fresh, [fresh_photo], device="cpu")
-        out["alpha_dropped"] = not fresh.get_layer_by_name("Colorized (hintcolor)").has_alpha()
+        out["flat"] = run("plug-in-hintcolor-colorize", fresh, [fresh_photo], **{"hint-layer": fresh_hints,
+                                                                               "engine": "propagate"})
+        out["alpha_dropped"] = first is not None and not first.has_alpha()
     ''')
-    assert out["status"] == "success"
+    assert [out["status"], out["fresh"], out["flat"]] == ["success"] * 3, out.get("errors")
     assert out["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"] and out["kept"]
     assert out["above"] and out["selected"] == ["Color Hints"]
     assert out["layer"] == ["Colorized (hintcolor)", True, 100.0, True, True, 500, 300, 30, 20]
