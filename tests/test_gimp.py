@@ -302,6 +302,55 @@ def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
         assert np.array_equal(np.frombuffer(result, dtype), np.frombuffer(full, dtype)), name
 
 
+def test_a_rerun_writes_into_the_result_layer_the_photo_has(gimp):
+    """A re-run keeps the photo's result layer (no layer removed or inserted: undo then leaves the
+    selected layers alone) and makes it what a new one would be: the photo's size, place and alpha,
+    directly above the photo, shown, named, opaque, without the mask of a selection now gone; its
+    pixels are those a first run gives (the propagation engine: the same pixels for the same input)."""
+    out, _ = gimp('''
+        image, photo, hint = with_hint_layer("photo.png")
+        paint(hint, 300, 200, 7, [200, 40, 160, 255])
+        image.set_selected_layers([hint])
+        image.select_rectangle(Gimp.ChannelOps.REPLACE, 100, 100, 50, 50)
+        run("plug-in-hintcolor-colorize", image, [photo], engine="propagate")
+        result = image.get_layer_by_name("Colorized (hintcolor)")
+        Gimp.Selection.none(image)
+        image.reorder_item(result, None, 2)  # below the photo
+        result.set_name("old colors")
+        result.set_visible(False)
+        result.set_opacity(40)
+        photo.add_alpha()
+        photo.scale(500, 300, False)
+        photo.set_offsets(30, 20)
+        old = result.get_id()
+        out["status"] = run("plug-in-hintcolor-colorize", image, [photo], engine="propagate")
+        out["layers"] = names(image)
+        result = image.get_layer_by_name("Colorized (hintcolor)")
+        out["kept"] = result.get_id() == old
+        out["above"] = image.get_item_position(result) + 1 == image.get_item_position(photo)
+        out["layer"] = [result.get_name(), result.get_visible(), result.get_opacity(), result.get_mask() is None,
+                        result.has_alpha(), result.get_width(), result.get_height()] + list(result.get_offsets())[1:]
+        out["selected"] = [layer.get_name() for layer in image.get_selected_layers()]
+        rerun = pixels(result)
+        fresh = image.duplicate()
+        fresh.remove_layer(fresh.get_layer_by_name("Colorized (hintcolor)"))
+        fresh_photo, fresh_hints = fresh.get_layer_by_name("Background"), fresh.get_layer_by_name("Color Hints")
+        out["fresh"] = run("plug-in-hintcolor-colorize", fresh, [fresh_photo], **{"hint-layer": fresh_hints,
+                                                                                "engine": "propagate"})
+        first = fresh.get_layer_by_name("Colorized (hintcolor)")
+        out["as_first_run"] = first is not None and pixels(first) == rerun
+        fresh_photo.flatten()
+        out["flat"] = run("plug-in-hintcolor-colorize", fresh, [fresh_photo], **{"hint-layer": fresh_hints,
+                                                                               "engine": "propagate"})
+        out["alpha_dropped"] = first is not None and not first.has_alpha()
+    ''')
+    assert [out["status"], out["fresh"], out["flat"]] == ["success"] * 3, out.get("errors")
+    assert out["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"] and out["kept"]
+    assert out["above"] and out["selected"] == ["Color Hints"]
+    assert out["layer"] == ["Colorized (hintcolor)", True, 100.0, True, True, 500, 300, 30, 20]
+    assert out["as_first_run"] and out["alpha_dropped"]
+
+
 def test_engine_choice_propagate(gimp):
     out, _ = gimp('''
         image, photo, hint = with_hint_layer("photo.png")

@@ -17,7 +17,7 @@ import pytest
 from skimage import color as skcolor
 
 from gimp.harness import GIMPS
-from gimp.live import (PANEL, live_gimp, open_panel, pencil_dot, pick_suggestion, preview_timings, shown,
+from gimp.live import (PANEL, live_gimp, open_panel, pencil_dot, pick_suggestion, preview_timings, said, shown,
                        suggestions)
 from gimp.window import wait_for
 from test_gimp_window import messages, plugin_process as live_plugin
@@ -35,9 +35,14 @@ image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(wor
 def pixels(layer):
     rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
     return list(bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE)))
-state = {"layers": [layer.get_name() for layer in image.get_layers()]}
+state = {"layers": [layer.get_name() for layer in image.get_layers()],
+         "selected": [layer.get_name() for layer in image.get_selected_layers()],
+         "visible": {layer.get_name(): layer.get_visible() for layer in image.get_layers()},
+         "masked": {layer.get_name(): layer.get_mask() is not None for layer in image.get_layers()},
+         "selection": list(Gimp.Selection.bounds(image))[1:]}
 for layer in image.get_layers():
     state[layer.get_name()] = pixels(layer)
+state["composite"] = pixels(Gimp.Layer.new_from_visible(image, image, "composite"))  # what the canvas shows
 state["size"] = [image.get_width(), image.get_height()]
 with open("%(work)s/state.json", "w") as f:
     json.dump(state, f)
@@ -51,6 +56,17 @@ def live(request, suggest_weights_file):
         yield gimp
 
 
+@pytest.fixture
+def gimp(live):
+    """``live``, and no panel left open afterwards (a test that failed half-way closes its panel
+    without applying, so that the next test starts from the image, not from a panel)."""
+    yield live
+    for panel in live.find(PANEL):
+        live.x("xdotool", "windowactivate", "--sync", panel)
+        live.x("xdotool", "key", "alt+c")
+    wait_for(lambda: not live.find(PANEL), 60, "the panels left open to close")
+
+
 def inspect(gimp) -> dict:
     path = gimp.host / "photo.xcf"
     saved = path.stat().st_mtime_ns
@@ -61,7 +77,7 @@ def inspect(gimp) -> dict:
                    timeout=300)
     state = json.loads((gimp.host / "state.json").read_text())
     width, height = state["size"]
-    for name in state["layers"]:
+    for name in state["layers"] + ["composite"]:
         state[name] = np.array(state[name], np.uint8).reshape(height, width, 4)
     return state
 
@@ -143,11 +159,105 @@ def test_close_without_applying_leaves_the_image_as_it_was(live):
     wait_for(lambda: not gimp.find(PANEL), 60, "the panel to close")
     after = inspect(gimp)
     assert after["layers"] == before["layers"]
+    assert after["visible"] == before["visible"]
     for name in ("Colorized (hintcolor)", "Background"):
         assert np.array_equal(after[name], before[name]), name
     gimp.key("ctrl+z")  # the stroke is the user's own undo step
     undone = inspect(gimp)
     assert np.array_equal(undone["Color Hints"], before["Color Hints"])
+
+
+def apply(gimp, panel: str) -> None:
+    """Apply in the panel, and wait until it has closed."""
+    gimp.x("xdotool", "windowactivate", "--sync", panel)
+    gimp.x("xdotool", "key", "alt+a")
+    wait_for(lambda: not gimp.find(PANEL), 60, "the panel to close after Apply")
+
+
+def test_a_hidden_hint_layer_still_counts(gimp):
+    """The user hides the hint layer to see the result without the dots: they still count (in the
+    panel as in the filter), the panel says so, and showing the layer again changes no color."""
+    before = inspect(gimp)  # the filter's result (test_close_without_applying...) made with these dots
+    assert before["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert before["selected"] == ["Color Hints"]
+    gimp.action("Toggle Layer Visibility")
+    panel = open_panel(gimp)
+    gimp.screenshot("live-6-hidden.png")
+    hidden = inspect(gimp)
+    assert hidden["visible"]["Color Hints"] is False
+    live_result = hidden["Colorized (hintcolor, live)"].astype(int)
+    assert np.abs(live_result - before["Colorized (hintcolor)"]).max() <= 2  # what the filter gives with the dots (±rounding)
+    assert any("is hidden: its dots still count" in line for line in said(gimp.host))
+
+    gimp.action("Toggle Layer Visibility")  # shown again: the panel asks for dots again, the colors stay
+    wait_for(lambda: said(gimp.host)[-1].startswith("Paint on"), 30, "the panel to ask for dots again")
+    apply(gimp, panel)
+    applied = inspect(gimp)
+    assert applied["visible"]["Color Hints"] is True
+    assert np.array_equal(applied["Colorized (hintcolor)"], hidden["Colorized (hintcolor, live)"])
+    gimp.key("ctrl+z")
+
+
+def select_inside(gimp, border: int) -> None:
+    """Select All, then Select > Shrink by ``border`` pixels, from the keyboard (a square in the
+    middle of the photo: the rectangle tool's drag depends on where an earlier rectangle was)."""
+    gimp.key("ctrl+a")
+    gimp.action("Shrink")
+    dialog = wait_for(lambda: gimp.find("^Shrink Selection$"), 30, "the Shrink Selection dialog")[0]
+    gimp.x("xdotool", "windowactivate", "--sync", dialog)
+    gimp.x("xdotool", "key", "ctrl+a")
+    gimp.type(str(border))
+    gimp.x("xdotool", "key", "Return")
+    wait_for(lambda: not gimp.find("^Shrink Selection$"), 30, "the Shrink Selection dialog to close")
+
+
+def test_a_selection_is_previewed_as_apply_writes_it(gimp):
+    """With a selection, what the panel shows is what Apply gives (the filter masks its result to the
+    selection, Apply too), and the panel says so."""
+    select_inside(gimp, 150)
+    panel = open_panel(gimp)
+    gimp.screenshot("live-7-selection.png")
+    preview = inspect(gimp)
+    assert preview["layers"][1] == "Colorized (hintcolor, live)"
+    assert preview["selection"][0], preview["selection"]
+    apply(gimp, panel)
+    applied = inspect(gimp)
+    assert applied["masked"]["Colorized (hintcolor)"]
+    x1, y1, x2, y2 = applied["selection"][1:]
+    inside = (slice(y1, y2), slice(x1, x2))
+    assert np.abs(applied["composite"][inside].astype(int) - applied["Background"][inside]).max() > 20  # colored
+    assert np.array_equal(preview["composite"], applied["composite"])
+    assert any("selection" in line for line in said(gimp.host))
+    gimp.key("ctrl+z", "shift+ctrl+a")  # Apply undone, Select None
+
+
+def test_undo_and_redo_of_apply_keep_the_hint_layer_selected(gimp):
+    """The photo has a result and a hint layer, selected: paint in the panel, Apply, Ctrl+Z, Ctrl+Y.
+    Each gives back exactly the result of its time, and the hint layer stays selected."""
+    before = inspect(gimp)
+    assert before["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert before["selected"] == ["Color Hints"] and not before["selection"][0]
+    panel = open_panel(gimp)
+    previews = len(shown(gimp.host, "preview"))
+    pencil_dot(gimp, 900, 650)
+    wait_for(lambda: len(shown(gimp.host, "preview")) > previews, 30, "the preview after the stroke")
+    apply(gimp, panel)
+    applied = inspect(gimp)
+    assert not np.array_equal(applied["Colorized (hintcolor)"], before["Colorized (hintcolor)"])
+    assert applied["selected"] == ["Color Hints"]
+
+    gimp.key("ctrl+z")  # Apply undone: the previous result, the dot kept (the user's own step)
+    undone = inspect(gimp)
+    assert undone["layers"] == before["layers"]
+    assert np.array_equal(undone["Colorized (hintcolor)"], before["Colorized (hintcolor)"])
+    assert np.array_equal(undone["Color Hints"], applied["Color Hints"])
+    assert undone["selected"] == ["Color Hints"]
+
+    gimp.key("ctrl+y")
+    redone = inspect(gimp)
+    assert redone["layers"] == applied["layers"]
+    assert np.array_equal(redone["Colorized (hintcolor)"], applied["Colorized (hintcolor)"])
+    assert redone["selected"] == ["Color Hints"]
 
 
 def test_closing_the_image_ends_the_panel(live):
@@ -161,3 +271,4 @@ def test_closing_the_image_ends_the_panel(live):
     wait_for(lambda: live_plugin() is None, 30, "the plug-in process to end")
     gimp.screenshot("live-5-image-closed.png")
     assert messages(gimp) == []
+    assert gimp.our_warnings() == []  # GIMP's output, the panel's process included, during the whole session

@@ -17,6 +17,7 @@ from PIL import Image
 
 from conftest import photo_path
 from gimp.harness import GIMPS, worker_for
+from gimp.live import pencil_dot
 from gimp.window import GimpWindow, wait_for
 
 WORK = "/tmp/hintcolor-window"
@@ -48,11 +49,16 @@ save(Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s
 '''
 
 INSPECT = '''
-import json
+import hashlib, json
 image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/photo.xcf"))
 x, y, size, color = %(dot)r
 state = {"layers": [[layer.get_name(), layer.get_visible()] for layer in image.get_layers()],
          "selected": [layer.get_name() for layer in image.get_selected_layers()]}
+def pixels(layer):
+    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
+    return bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE))
+for layer in image.get_layers():  # what each layer holds, as a digest
+    state[layer.get_name()] = hashlib.sha1(pixels(layer)).hexdigest()
 result = image.get_layer_by_name("Colorized (hintcolor)")
 if result is not None:
     pixel = result.get_buffer().get(Gegl.Rectangle.new(x + size // 2, y + size // 2, 1, 1), 1.0, "R'G'B'A u8",
@@ -163,6 +169,7 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
     wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the re-shown dialog")
     gimp.screenshot("3-reruns.png")
     assert messages(gimp) == []
+    assert gimp.our_warnings() == []  # GIMP's output: nothing about our dialog (each run of it is logged there)
     # every run got the hint layer: the dialog's, Ctrl+F's (photo, result, hint layer selected), Shift+Ctrl+F's
     assert ["hint layer: yes" in line for line in runs(gimp)] == [True] * 5
 
@@ -183,6 +190,37 @@ def test_the_loop_dialog_repeat_undo_and_messages(window):
     gimp.x("xdotool", "key", "Return")
     wait_for(lambda: not messages(gimp), 30, "the message closed")
     show(gimp, "photo.xcf", "alt+3")
+
+
+def test_undo_and_redo_of_a_rerun_keep_the_hint_layer_selected(window):
+    """The photo has a result and a hint layer, selected: paint, Ctrl+F, Ctrl+Z, Ctrl+Y. Each gives
+    back exactly the result of its time, and the hint layer stays selected: the next dots go on it."""
+    gimp = window
+    before = inspect(gimp)
+    assert [name for name, _ in before["layers"]] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert before["selected"] == ["Color Hints"]
+    pencil_dot(gimp, 995, 649)  # photo (600, 400), in the foreground color (black)
+    run_and_wait(gimp, "ctrl+f")
+    gimp.screenshot("7-rerun.png")
+    rerun = inspect(gimp)
+    assert rerun["Color Hints"] != before["Color Hints"]  # the dot went on the hint layer
+    assert rerun["Colorized (hintcolor)"] != before["Colorized (hintcolor)"]  # and changed the result
+    assert rerun["selected"] == ["Color Hints"]
+
+    gimp.key("ctrl+z")  # the re-run undone: the previous result, the dot kept (the user's own step)
+    undone = inspect(gimp)
+    gimp.screenshot("8-rerun-undone.png")
+    assert undone["layers"] == before["layers"]
+    assert undone["Colorized (hintcolor)"] == before["Colorized (hintcolor)"]
+    assert undone["Color Hints"] == rerun["Color Hints"]
+    assert undone["selected"] == ["Color Hints"]
+
+    gimp.key("ctrl+y")  # and redone
+    redone = inspect(gimp)
+    assert redone["layers"] == rerun["layers"]
+    assert redone["Colorized (hintcolor)"] == rerun["Colorized (hintcolor)"]
+    assert redone["selected"] == ["Color Hints"]
+    assert messages(gimp) == []
 
 
 def show(gimp, name, key):

@@ -3,9 +3,9 @@
 
 Glue only: find the photo and its hint layer (hintcolor_layers.py), ask for options
 (hintcolor_dialog.py), hand the pixels to the hintcolor worker (hintcolor_client.py; the requests
-are built by hintcolor_protocol.py), write the result into a layer above the photo as one undo step.
-The procedures (names, menus, options) are declared in hintcolor_procedures.py, shared with GIMP
-2.10; create_procedure registers them.
+are built by hintcolor_protocol.py), write the result into the photo's result layer above it as one
+undo step. The procedures (names, menus, options) are declared in hintcolor_procedures.py, shared
+with GIMP 2.10; create_procedure registers them.
 """
 import os
 import sys
@@ -69,31 +69,74 @@ def colorize_with_worker(photo, hint_layer, options):
 
 
 def write_result(image, photo, hint_layer, data, babl):
-    """Replace the photo's previous result layer (if any) by a new one directly above the photo; the
-    layers selected before stay selected (the new result stands in for the old one)."""
-    old, _ = layers.result_of(image, photo)
-    old_id = old.get_id() if old is not None else None
-    selected = image.get_selected_layers()
-    keep = [layer for layer in selected if layer.get_id() != old_id]
-    if old is not None:
-        image.remove_layer(old)
+    """Write the result into the photo's result layer, directly above the photo: the one it has (made
+    to fit, see fit_result), else a new one. Each change is an undo step of the caller's group; no
+    layer is removed or inserted on a re-run, so undo and redo leave the selected layers alone (GIMP
+    selects a layer whose removal it undoes). The layers selected before stay selected."""
     width, height = photo.get_width(), photo.get_height()
-    kind = Gimp.ImageType.RGBA_IMAGE if babl.startswith("R'G'B'A") else Gimp.ImageType.RGB_IMAGE
-    layer = Gimp.Layer.new(image, layers.RESULT_LAYER_NAME, width, height, kind, 100, Gimp.LayerMode.NORMAL)
-    layers.link(layer, layers.RESULT, {"photo": photo.get_tattoo(),
-                                       "hints": hint_layer.get_tattoo() if hint_layer is not None else None})
-    image.insert_layer(layer, photo.get_parent(), image.get_item_position(photo))
-    _, x, y = photo.get_offsets()
-    layer.set_offsets(x, y)
-    buffer = layer.get_buffer()
-    buffer.set(Gegl.Rectangle.new(0, 0, width, height), babl, data)
-    buffer.flush()
+    rectangle = Gegl.Rectangle.new(0, 0, width, height)
+    alpha = babl.startswith("R'G'B'A")
+    link = {"photo": photo.get_tattoo(), "hints": hint_layer.get_tattoo() if hint_layer is not None else None}
+    layer, linked = layers.result_of(image, photo)
+    if layer is None:
+        selected = image.get_selected_layers()
+        layer = new_result_layer(image, photo, alpha, link)
+        buffer = layer.get_buffer()  # a new layer's pixels need no undo step: its insertion has one
+        buffer.set(rectangle, babl, data)
+        buffer.flush()
+        image.set_selected_layers(selected or [layer])  # inserting selected it
+    else:
+        fit_result(image, photo, layer, alpha, link if link != linked else None)
+        shadow = layer.get_shadow_buffer()
+        shadow.set(rectangle, babl, data)
+        shadow.flush()
+        layer.merge_shadow(True)
     if not Gimp.Selection.is_empty(image):
         layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
     layer.update(0, 0, width, height)
-    if len(keep) < len(selected) or not keep:
-        keep.append(layer)
-    image.set_selected_layers(keep)
+
+
+def new_result_layer(image, photo, alpha, link):
+    """A new result layer (RGB, with alpha if ``alpha``) of the photo's size and place, directly above it."""
+    kind = Gimp.ImageType.RGBA_IMAGE if alpha else Gimp.ImageType.RGB_IMAGE
+    layer = Gimp.Layer.new(image, layers.RESULT_LAYER_NAME, photo.get_width(), photo.get_height(), kind, 100,
+                           Gimp.LayerMode.NORMAL)
+    layers.link(layer, layers.RESULT, link)
+    image.insert_layer(layer, photo.get_parent(), image.get_item_position(photo))
+    _, x, y = photo.get_offsets()
+    layer.set_offsets(x, y)
+    return layer
+
+
+def fit_result(image, photo, layer, alpha, link):
+    """Make the photo's existing result layer what new_result_layer would give (its pixels aside):
+    the photo's size, place and alpha, directly above it, shown, no mask, ``link`` (None: as it is);
+    only what differs is changed, each as an undoable step."""
+    if link is not None:  # (undoing a parasite's change makes GIMP 3 print a harmless CRITICAL: only when needed)
+        layers.link(layer, layers.RESULT, link)
+    position = image.get_item_position(photo)
+    if layers.parent_id(layer) != layers.parent_id(photo) or image.get_item_position(layer) > position:
+        image.reorder_item(layer, photo.get_parent(), position)
+    elif image.get_item_position(layer) < position - 1:
+        image.reorder_item(layer, photo.get_parent(), position - 1)  # the photo moves up once the layer is out
+    if (layer.get_width(), layer.get_height()) != (photo.get_width(), photo.get_height()):
+        layer.resize(photo.get_width(), photo.get_height(), 0, 0)
+    if layer.get_offsets()[1:] != photo.get_offsets()[1:]:
+        layer.set_offsets(*photo.get_offsets()[1:])
+    if layer.get_mask() is not None:
+        layer.remove_mask(Gimp.MaskApplyMode.DISCARD)
+    if alpha and not layer.has_alpha():
+        layer.add_alpha()
+    elif layer.has_alpha() and not alpha:
+        layer.flatten()
+    if layer.get_name() != layers.RESULT_LAYER_NAME:
+        layer.set_name(layers.RESULT_LAYER_NAME)
+    if not layer.get_visible():
+        layer.set_visible(True)
+    if layer.get_opacity() != 100:
+        layer.set_opacity(100)
+    if layer.get_mode() != Gimp.LayerMode.NORMAL:
+        layer.set_mode(Gimp.LayerMode.NORMAL)
 
 
 def hint_layer_for(image, photo, selected_hint, config):

@@ -28,7 +28,7 @@ def run_dialog(procedure, config, choices, chosen):
         hint_combo.append(str(layer.get_id()), layer.get_name())
     hint_combo.set_active_id(str(chosen.get_id()) if chosen is not None else NONE)
     row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=12)
-    label = Gtk.Label.new_with_mnemonic("_Hint layer")
+    label = Gtk.Label.new_with_mnemonic("Hi_nt layer")  # H: the Help button
     label.set_mnemonic_widget(hint_combo)
     row.pack_start(label, False, False, 0)
     row.pack_start(hint_combo, True, True, 0)

@@ -45,6 +45,12 @@ def record(records, layer):
     return next(info for info in records if info.key == layer.get_id())
 
 
+def parent_id(layer):
+    """The id of the layer's group, or None at the image's top level."""
+    parent = layer.get_parent()
+    return parent.get_id() if parent is not None else None
+
+
 def link(layer, name, value):
     """Attach a link parasite; done before the layer is inserted, it is part of the insertion's undo step."""
     data = list(links.encode_link(value))

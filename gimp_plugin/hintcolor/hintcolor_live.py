@@ -3,11 +3,16 @@
 Glue, like hintcolor.py: hintcolor_schedule.py decides what to ask the worker and when; this
 module watches the hint layer, moves pixels, and shows the result in a layer of its own.
 
-- Watching: every ``POLL_MS`` the panel compares a cheap signature of the hint layer (visibility,
-  size, offsets, and a thumbnail GIMP keeps: a few ms at 12 MP; a 1-pixel pencil dot changes it)
-  and of the photo. Only after a change is the hint layer read (whole, in its own format) and its
+- Watching: every ``POLL_MS`` the panel compares a cheap signature of the hint layer (size,
+  offsets, and a thumbnail GIMP keeps: a few ms at 12 MP; a 1-pixel pencil dot changes it) and of
+  the photo. Only after a change is the hint layer read (whole, in its own format) and its
   painted patches sent (hintcolor_worker.hint_layer_request). The photo is sent once: the worker
   keeps it for this panel (``session``) until the photo changes.
+- The rules of Colorize with Hints hold here too, and the panel says them when they matter: a
+  hidden hint layer still counts (a user hides it to see the result without the dots; showing or
+  hiding it changes no color), and an active selection masks the result (the live layer carries
+  the selection as its mask, as Apply's result will). While the panel is open its live layer
+  stands in for the photo's result layer, which is hidden: what the canvas shows is what Apply gives.
 - Requests run in a thread (the window stays responsive); their results are written in GIMP's
   main loop. A preview (the worker's ``preview`` option) colorizes about a screen's pixels with the
   network on a 128 grid and enlarges them; the full-quality result follows once the user pauses.
@@ -35,6 +40,9 @@ import hintcolor_requests as requests  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
 TITLE = "Colorize with Hints - Live"
+PAINT = "Paint on \"%s\": the photo \"%s\" is recolored as you paint."
+HIDDEN = "\"%s\" is hidden: its dots still count; show it (eye icon in Layers) to paint more."
+SELECTION = "Only the selection is recolored, here as by Apply (Select > None: the whole photo)."
 LIVE_LAYER_NAME = "Colorized (hintcolor, live)"
 POLL_MS = 150
 THUMBNAIL = 512  # the watched thumbnail's longer side
@@ -63,6 +71,9 @@ class LivePanel(object):
         self.point = (photo.get_width() / 2.0, photo.get_height() / 2.0)  # the last dot (photo pixels); first the centre
         self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
         self.live_layer = None
+        self.hidden_result = None  # the photo's result layer, hidden while the live layer stands in for it
+        self.selection_signature = None
+        self.advice_given = None
         self.request = None  # the WorkerClient of the running request
         self.capabilities = {}  # what the worker's engine can do, known from the first result
         self.outcome = "closed"
@@ -79,9 +90,8 @@ class LivePanel(object):
         window.connect("delete-event", lambda *_: self.close(apply=False) or True)
         box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=8, margin=12)
         window.add(box)
-        box.pack_start(Gtk.Label(label="Paint on \"%s\": the photo \"%s\" is recolored as you paint."
-                                 % (self.hint_layer.get_name(), self.photo.get_name()), xalign=0, wrap=True),
-                       False, False, 0)
+        self.advice = Gtk.Label(label=PAINT % (self.hint_layer.get_name(), self.photo.get_name()), xalign=0, wrap=True)
+        box.pack_start(self.advice, False, False, 0)
         self.status = Gtk.Label(label="Starting the colorizer...", xalign=0)
         self.engine = Gtk.Label(label="", xalign=0)
         box.pack_start(self.status, False, False, 0)
@@ -166,7 +176,8 @@ class LivePanel(object):
         return True
 
     def _watch(self, now):
-        """Notice a change of the hint layer (or the photo) at the cost of a thumbnail."""
+        """Notice a change of the hint layer (or the photo) at the cost of a thumbnail, and of the
+        selection (the live layer's mask) and what the panel advises."""
         signature = self._hint_signature()
         if self.signature is not None and signature != self.signature:
             self.schedule.change(now)
@@ -176,12 +187,36 @@ class LivePanel(object):
             self.photo_sent = False
             self.schedule.change(now)
         self.photo_signature = photo
+        selection = self._selection_signature()
+        if selection != self.selection_signature:
+            self.selection_signature = selection
+            self._mask_live_layer()
+        self._advise()
 
     def _hint_signature(self):
+        """What changes when the hint layer's dots do; not its visibility (hidden, its dots still count)."""
         layer = self.hint_layer
         if not layer.is_valid():
             return None
-        return (layer.get_visible(), layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()) + thumbnail(layer)
+        return (layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()) + thumbnail(layer)
+
+    def _selection_signature(self):
+        """None without a selection; else its bounds and thumbnail."""
+        if Gimp.Selection.is_empty(self.image):
+            return None
+        return tuple(Gimp.Selection.bounds(self.image)) + thumbnail(self.image.get_selection())
+
+    def _advise(self):
+        """Tell the user where to paint (or that the hint layer is hidden) and what a selection does."""
+        hidden = self.hint_layer.is_valid() and not self.hint_layer.get_visible()
+        lines = [(HIDDEN % self.hint_layer.get_name()) if hidden
+                 else PAINT % (self.hint_layer.get_name(), self.photo.get_name())]
+        if self.selection_signature is not None:
+            lines.append(SELECTION)
+        if lines != self.advice_given:
+            self.advice_given = lines
+            self.advice.set_text("\n".join(lines))
+            self.worker.note("live: says %s" % " ".join(lines))
 
     def _dispatch(self, now):
         job = self.schedule.next(now, suggestions=self.capabilities.get("suggest", False))
@@ -204,7 +239,7 @@ class LivePanel(object):
 
     def _request(self, kind):
         """(header, payload, hint layer used) of a request: the photo only if the worker lacks it,
-        the hint layer's painted patches if it is shown."""
+        the hint layer's painted patches, shown or hidden."""
         options = dict(self.options)
         if kind == PREVIEW:
             options["work_size"] = min(PREVIEW_WORK_SIZE, options["work_size"])
@@ -213,7 +248,7 @@ class LivePanel(object):
                                           self.channels, None, options, self.session, self.photo_sent)
         payload = [] if self.photo_sent else [read_pixels(self.photo, self.babl)]
         self.photo_sent = True
-        hint_layer = self.hint_layer if self.hint_layer.is_valid() and self.hint_layer.get_visible() else None
+        hint_layer = self.hint_layer if self.hint_layer.is_valid() else None
         if hint_layer is not None:
             if self.hints_read is None or self.hints_read[0] != self.schedule.version:  # read once per change
                 data = read_pixels(hint_layer, "R'G'B'A u8")
@@ -254,7 +289,7 @@ class LivePanel(object):
         if error is not None and error.code == protocol.SESSION:
             self.photo_sent, cancelled = False, True  # the worker restarted: send the photo again
         self.schedule.finished(error is None, cancelled)
-        if not self.image.is_valid() or self.window is None:
+        if self.window is None or not self.image.is_valid():  # ended: ask GIMP nothing more
             return False
         if error is not None:
             if not cancelled:
@@ -285,7 +320,8 @@ class LivePanel(object):
         self.worker.note("live: %s shown at %.3f (asked %.2f s before)" % (job[0], time.time(), took))
 
     def _write_live_layer(self, data, babl):
-        """The live layer's pixels (added above the photo and its result, outside the undo history)."""
+        """The live layer's pixels (added above the photo and its result, which it hides, with the
+        selection as its mask; outside the undo history)."""
         image = self.image
         width, height = self.photo.get_width(), self.photo.get_height()
         if self.live_layer is None or not self.live_layer.is_valid():
@@ -293,8 +329,9 @@ class LivePanel(object):
             layer = Gimp.Layer.new(self.image, LIVE_LAYER_NAME, width, height, kind, 100, Gimp.LayerMode.NORMAL)
             _, x, y = self.photo.get_offsets()
             selected = image.get_selected_layers()  # inserting selects the new layer: keep the user's
-            below, _ = layers.result_of(image, self.photo)  # the photo's result, if beside it; else the photo
-            if (below is None or parent_id(below) != parent_id(self.photo)
+            result, _ = layers.result_of(image, self.photo)
+            below = result  # the photo's result, if beside it; else the photo
+            if (below is None or layers.parent_id(below) != layers.parent_id(self.photo)
                     or image.get_item_position(below) > image.get_item_position(self.photo)):
                 below = self.photo
             image.undo_freeze()
@@ -302,23 +339,49 @@ class LivePanel(object):
                 image.insert_layer(layer, self.photo.get_parent(), image.get_item_position(below))
                 layer.set_offsets(x, y)
                 image.set_selected_layers(selected)
+                if result is not None and result.get_visible():
+                    result.set_visible(False)
+                    self.hidden_result = result
             finally:
                 image.undo_thaw()
             self.live_layer = layer
+            self._mask_live_layer()
         buffer = self.live_layer.get_buffer()
         buffer.set(Gegl.Rectangle.new(0, 0, width, height), babl, data)
         buffer.flush()
         self.live_layer.update(0, 0, width, height)
         Gimp.displays_flush()
 
+    def _mask_live_layer(self):
+        """The live layer masked to the selection, as Apply's result will be (outside the undo history)."""
+        layer = self.live_layer
+        if layer is None or not layer.is_valid() or (layer.get_mask() is None and self.selection_signature is None):
+            return
+        self.image.undo_freeze()
+        try:
+            if layer.get_mask() is not None:
+                layer.remove_mask(Gimp.MaskApplyMode.DISCARD)
+            if self.selection_signature is not None:
+                layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+        finally:
+            self.image.undo_thaw()
+        Gimp.displays_flush()
+
     def _remove_live_layer(self):
-        if self.live_layer is not None and self.live_layer.is_valid():
-            self.image.undo_freeze()
-            try:
-                self.image.remove_layer(self.live_layer)
-            finally:
-                self.image.undo_thaw()
-        self.live_layer = None
+        """The live layer removed, the result layer it stood in for shown again (outside the undo history)."""
+        live = self.live_layer if self.live_layer is not None and self.live_layer.is_valid() else None
+        hidden = self.hidden_result if self.hidden_result is not None and self.hidden_result.is_valid() else None
+        self.live_layer = self.hidden_result = None
+        if live is None and hidden is None:
+            return
+        self.image.undo_freeze()
+        try:
+            if live is not None:
+                self.image.remove_layer(live)
+            if hidden is not None:
+                hidden.set_visible(True)
+        finally:
+            self.image.undo_thaw()
 
     # -- ending -------------------------------------------------------------------------------
 
@@ -358,11 +421,6 @@ class LivePanel(object):
             self.window.destroy()
             self.window = None
             Gtk.main_quit()
-
-
-def parent_id(layer):
-    parent = layer.get_parent()
-    return parent.get_id() if parent is not None else None
 
 
 def thumbnail(drawable):

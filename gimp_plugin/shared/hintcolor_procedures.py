@@ -88,7 +88,7 @@ WORK_SIZE = parameter("work-size", INT, "_Working resolution",
                       limits=(64, protocol.MAX_WORK_SIZE, 16))
 PRECISION = parameter("precision", CHOICE, "_Precision", "Arithmetic of the network", "auto", (
     ("auto", "Automatic (fast where exact enough)"), ("fp32", "Full (32-bit float)")))
-SNAP_HINTS = parameter("snap-hints", BOOL, "_Snap hints into gamut",
+SNAP_HINTS = parameter("snap-hints", BOOL, "Snap hints into _gamut",
                        "Pull each hint's color into the colors the photo can show at its lightness", True)
 HINTS_FILE = parameter("file", OPEN_FILE, "_File", "The hints file to read (.json)")
 

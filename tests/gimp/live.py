@@ -2,8 +2,8 @@
 tests/test_gimp_live.py, benchmarks/bench_live.py and tests/gimp/live_screenshots.py.
 
 The panel writes a line into the worker's log each time it has shown a result ("live: preview
-shown at T", T from time.time()) or suggestions ("live: suggestions #rrggbb ..."): what is
-waited for here.
+shown at T", T from time.time()), suggestions ("live: suggestions #rrggbb ...") or new advice
+("live: says ..."): what is waited for here.
 """
 from __future__ import annotations
 
@@ -60,6 +60,11 @@ def log_text(host: Path) -> str:
 def shown(host: Path, kind: str) -> list[float]:
     """Times (time.time()) at which the panel showed a ``kind`` ("preview" / "full") result."""
     return [float(t) for t in re.findall(rf"live: {kind} shown at ([0-9.]+)", log_text(host))]
+
+
+def said(host: Path) -> list[str]:
+    """What the panel said about the hint layer and the selection (its advice lines), each time it changed."""
+    return re.findall(r"live: says (.*)", log_text(host))
 
 
 def suggestions(host: Path) -> list[list[str]]:

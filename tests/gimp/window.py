@@ -5,6 +5,7 @@ title, a file) with timeouts. ``screenshot`` saves what the screen shows, to loo
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -13,6 +14,12 @@ from .harness import GimpEnv
 
 DISPLAY = ":77"
 IMAGE_WINDOW = r"[0-9]+x[0-9]+ .+ GIMP$"  # "photo.xcf-1.0 (RGB color …) 768x512 – GIMP"
+#: A line of GIMP's output about a hintcolor window: a GTK (or GDK, GLib, GObject, Pango) warning or
+#: critical of a hintcolor plug-in process ("(hintcolor:123): Gtk-WARNING **: …"; GimpUi.init names the
+#: process), or GIMP's procedure dialog complaining about one of its procedures ("Procedure
+#: 'plug-in-hintcolor-colorize': duplicate mnemonic s for label of property snap-hints and dialog button …").
+OUR_WARNING = re.compile(r"^\(hintcolor[^:]*:[0-9]+\): (Gtk|Gdk|GLib|GLib-GObject|Pango)-(WARNING|CRITICAL)"
+                         r"|^Procedure 'plug-in-hintcolor-")
 
 
 class Timeout(AssertionError):
@@ -53,15 +60,20 @@ class GimpWindow:
         (self.host / "run").mkdir(mode=0o700, exist_ok=True)
         version = self.x("gimp-console-3", "--version").split()[-1]  # a known version: no welcome dialog
         (self.host / "gimp" / "gimprc").write_text(f'(config-version "{version}")\n(show-welcome-dialog no)\n')
-        socket = self.env.host_path(f"/tmp/.X11-unix/X{DISPLAY[1:]}")
         self.xvfb = self._spawn("Xvfb", DISPLAY, "-screen", "0", "1600x1000x24", "-nolisten", "tcp", log="xvfb.log")
-        wait_for(lambda: socket.exists() or self.xvfb.poll() is not None, 30, "Xvfb")
+        # the display answering (a socket file may be left from an earlier run)
+        wait_for(lambda: self.xvfb.poll() is not None or self.answers(), 30, "Xvfb")
         assert self.xvfb.poll() is None, (self.host / "xvfb.log").read_text()
         self._spawn("openbox", log="openbox.log")
         self.gimp = self._spawn("gimp-3", "--no-splash", *images, log="gimp.log")
         self.image_window = wait_for(lambda: self.find(IMAGE_WINDOW), 120, "GIMP's image window")[0]
         self.x("xdotool", "windowmove", "--sync", self.image_window, "0", "0")
         self.x("xdotool", "windowsize", "--sync", self.image_window, "1600", "940")
+
+    def answers(self) -> bool:
+        """Whether the X display accepts clients."""
+        return subprocess.run(self.env.command(self.work, "xdotool", "getdisplaygeometry", DISPLAY=DISPLAY),
+                              capture_output=True, timeout=60).returncode == 0
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -117,6 +129,11 @@ class GimpWindow:
         x = int(geometry["X"]) + int(geometry["WIDTH"]) - 284
         y = int(geometry["Y"]) + int(geometry["HEIGHT"]) - 38
         self.x("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
+
+    def our_warnings(self) -> list[str]:
+        """The lines of GIMP's output (its stdout and stderr, its plug-ins' included) about our windows."""
+        lines = (self.host / "gimp.log").read_text(errors="replace").splitlines()
+        return [line for line in lines if OUR_WARNING.search(line)]
 
     def screenshot(self, name: str) -> Path:
         self.x("import", "-window", "root", f"{self.work}/{name}")
