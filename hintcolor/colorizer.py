@@ -248,7 +248,6 @@ class Colorizer:
         rgb = self._colorize(small, coarse, dtype, progress, options)
         return rgb.repeat(step, axis=0).repeat(step, axis=1)[:height, :width]
 
-    @_on_own_threads
     def suggest(
         self, image: ImageLike, x: float, y: float, hints: Sequence[Hint] = (), k: int = 8,
         hint_image: ImageLike | None = None, *,

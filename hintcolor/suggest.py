@@ -100,10 +100,11 @@ def suggest_at_points(
     for x, y in points:
         if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
             raise InputError(f"point ({x:g}, {y:g}) lies outside the {width}×{height} image")
-    all_hints = colorizer.prepared_hints(pixels, hints, hint_image, options)
     engine = colorizer.backend
-    work_l = engine.lightness(pixels, engine.grid(width, height, options))
-    distribution = _distribution(engine, work_l, all_hints, (width, height))
+    with fullres.torch_threads(colorizer.threads):  # as every call of the colorizer (its results depend on the count)
+        all_hints = colorizer.prepared_hints(pixels, hints, hint_image, options)
+        work_l = engine.lightness(pixels, engine.grid(width, height, options))
+        distribution = _distribution(engine, work_l, all_hints, (width, height))
     found = []
     for x, y in points:
         probabilities = distribution_at(distribution, x, y, (width, height))
