@@ -307,12 +307,13 @@ def _writable_folder(folder: Path) -> None:
 
 
 def _readable_file_arg(text: str) -> str:
-    """An option naming a file to read: checked while the command line is read."""
+    """An option naming a file to read (``~`` expanded): checked while the command line is read."""
+    path = Path(text).expanduser()
     try:
-        _readable_file(Path(text), "file")
+        _readable_file(path, "file")
     except InputError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-    return text
+    return str(path)
 
 
 def _hints_file_arg(text: str) -> tuple[list[Hint], tuple[int, int] | None]:
