@@ -12,7 +12,7 @@ from hintcolor.engines import weights
 from hintcolor.errors import WeightsError
 from hintcolor.engines.weights import WeightsFile, download_weights, find_weights, load_model, load_state_dict
 
-from conftest import random_state_dict
+from conftest import ROOT, random_state_dict
 
 
 def test_loads_with_and_without_num_batches_tracked(tmp_path, weights_file):
@@ -97,6 +97,12 @@ def test_missing_weights_say_what_to_do(places):
     message = str(info.value)
     assert "hintcolor weights download" in message and str(project) in message and str(user) in message
     assert "HINTCOLOR_WEIGHTS" in message and "\n" not in message
+
+
+def test_a_source_checkouts_models_folder_is_searched_first():
+    """install.py downloads into the top-level models/; 'hintcolor weights path' must look there."""
+    assert (ROOT / "models" / "README.md").is_file()
+    assert weights.search_dirs()[0] == ROOT / "models"
 
 
 def test_env_var_pointing_nowhere_is_an_error_not_a_fallback(places, tmp_path, monkeypatch):

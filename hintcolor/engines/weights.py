@@ -19,7 +19,7 @@ from ..errors import WeightsError
 from .model import SIGGRAPH17
 
 ENV_VAR = "HINTCOLOR_WEIGHTS"
-PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+PROJECT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # a source checkout's models/ (install.py fills it)
 
 
 @dataclass(frozen=True)
