@@ -90,7 +90,7 @@ def how_to_add(spec: WeightsFile = SIGGRAPH17_WEIGHTS) -> str:
     )
 
 
-def add_command(folder: Path) -> str:
+def _add_command(folder: Path) -> str:
     """The command that installs a weights file into ``folder`` (``--dest`` only where it is not the default)."""
     return "hintcolor weights add FILE" + ("" if folder == user_models_dir() else f" --dest {folder}")
 
@@ -196,7 +196,7 @@ def download_weights(
             raise WeightsError(f"cannot write weights into {folder}: {e.strerror or e}") from e
     raise WeightsError(
         f"could not download the siggraph17 weights ({'; '.join(failures)}). Get {describe(spec)} from any "
-        f"copy you trust and run '{add_command(folder)}': it checks the file and installs it as "
+        f"copy you trust and run '{_add_command(folder)}': it checks the file and installs it as "
         f"{folder / spec.filename}"
     )
 
