@@ -4,8 +4,9 @@
 1. creates ``.venv`` (a virtual environment beside this file);
 2. installs PyTorch (see ``choose_torch``: never a multi-GB CUDA build unless asked for or a
    NVIDIA GPU is present), then hintcolor itself (editable) with its test tools;
-3. fetches the network weights into ``models/`` when the internet is reachable; offline it says
-   in one line how to add them and goes on;
+3. fetches the network weights into ``models/`` (the authors' address, then public copies, each
+   checked by SHA-256); when none delivers them it says in one line which file to get and how to
+   add it, and goes on;
 4. colorizes an example made from scikit-image's astronaut photo and prints where it is;
 5. installs the GIMP plug-in for every GIMP 3.x and GIMP 2.10 user folder found (``--uninstall``
    removes it).
@@ -132,20 +133,24 @@ def local_torch_wheels() -> list[str]:
     return sorted(w for f in folders if os.path.isdir(f) for w in glob.glob(os.path.join(f, "torch-*.whl")))
 
 
-def fetch_weights(python: Path) -> str | None:
-    """Path of usable weights, downloading them into models/ if needed; None (one line said) if offline."""
+def fetch_weights(python: Path, dest: Path = ROOT / "models") -> str | None:
+    """Path of usable weights, downloading them into ``dest`` if needed; None if no source delivers them.
+
+    ``hintcolor weights download`` tries the authors' address, then public copies, and shows its
+    progress; when all fail, its one-line error says which file to get, where it goes and the command
+    that installs it. The rest of the set-up goes on without weights (the propagation engine).
+    """
     found = subprocess.run([str(python), "-m", "hintcolor", "weights", "path"], capture_output=True, text=True)
     if found.returncode == 0:
         step(f"network weights: {found.stdout.strip()}")
         return found.stdout.strip()
-    step("downloading the network weights (130 MB) into models/")
-    got = subprocess.run([str(python), "-m", "hintcolor", "weights", "download", "--dest", str(ROOT / "models")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    step(f"downloading the network weights (137 MB) into {dest}")
+    got = subprocess.run([str(python), "-m", "hintcolor", "weights", "download", "--dest", str(dest)],
+                         stdout=subprocess.PIPE, text=True)
     if got.returncode == 0:
         return got.stdout.strip().splitlines()[-1]
-    print("[install] network weights missing (no download possible here): put siggraph17-df00044c.pth into "
-          f"{ROOT / 'models'} or set HINTCOLOR_WEIGHTS, then run 'hintcolor weights verify' (README: Weights)",
-          flush=True)
+    step(f"network weights not installed, as said above ('hintcolor' is {python.parent / 'hintcolor'}); "
+         "until they are, colors come only from your hints (the propagation engine)")
     return None
 
 

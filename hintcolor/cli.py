@@ -104,10 +104,16 @@ def _parser() -> argparse.ArgumentParser:
     verify = actions.add_parser("verify", parents=[common], help="check a weights file: SHA-256 and layout")
     verify.add_argument("file", nargs="?", help="file to check (default: the one 'path' prints)")
     verify.set_defaults(run=_weights_verify)
-    download = actions.add_parser("download", parents=[common], help="download the official weights (resumes, verifies SHA-256)")
+    download = actions.add_parser("download", parents=[common], help="download the official weights: the authors' "
+                                  "address, then public copies, each accepted only by its SHA-256 (resumes)")
     download.add_argument("--dest", metavar="DIR", help="folder to save into (default: the per-user data folder)")
     download.add_argument("--quiet", action="store_true", help="no progress bar")
     download.set_defaults(run=_weights_download)
+    add = actions.add_parser("add", parents=[common], help="install a weights file you got elsewhere (checks SHA-256 "
+                             "and layout, copies it; your file is left as it is)")
+    add.add_argument("file", metavar="FILE", type=_readable_file_arg, help="the downloaded siggraph17-df00044c.pth")
+    add.add_argument("--dest", metavar="DIR", help="folder to install into (default: the per-user data folder)")
+    add.set_defaults(run=_weights_add)
 
     serve = commands.add_parser("serve", parents=[common], help="run the worker the GIMP plug-in talks to",
                                 description="Run the local worker that keeps the model loaded for the GIMP plug-in. "
@@ -367,9 +373,17 @@ def _weights_verify(args: argparse.Namespace) -> int:
 
 
 def _weights_download(args: argparse.Namespace) -> int:
-    from .engines.weights import download_weights
+    from .engines.weights import SIGGRAPH17_WEIGHTS, download_weights
 
-    print(download_weights(args.dest, progress=not args.quiet))
+    print(download_weights(args.dest, SIGGRAPH17_WEIGHTS, progress=not args.quiet))
+    return 0
+
+
+def _weights_add(args: argparse.Namespace) -> int:
+    from .engines.weights import SIGGRAPH17_WEIGHTS, add_weights
+
+    path, copied = add_weights(args.file, args.dest, SIGGRAPH17_WEIGHTS)
+    print(f"installed {path}" if copied else f"already installed: {path} (SHA-256 verified)")
     return 0
 
 

@@ -1,8 +1,5 @@
-"""Weights: safe strict loading, clear errors, resolution order, verified resumable download."""
-import hashlib
-import http.server
+"""Weights: safe strict loading, clear errors, resolution order (downloads: test_weights_sources.py)."""
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -10,9 +7,9 @@ import torch
 
 from hintcolor.engines import weights
 from hintcolor.errors import WeightsError
-from hintcolor.engines.weights import WeightsFile, download_weights, find_weights, load_model, load_state_dict
+from hintcolor.engines.weights import find_weights, load_model, load_state_dict
 
-from conftest import random_state_dict
+from conftest import ROOT, random_state_dict
 
 
 def test_loads_with_and_without_num_batches_tracked(tmp_path, weights_file):
@@ -96,7 +93,16 @@ def test_missing_weights_say_what_to_do(places):
         find_weights()
     message = str(info.value)
     assert "hintcolor weights download" in message and str(project) in message and str(user) in message
+    spec = weights.SIGGRAPH17_WEIGHTS  # what to get elsewhere, and the command that installs it
+    assert f"{spec.filename} ({spec.size:,} bytes" in message and spec.sha256 in message
+    assert "'hintcolor weights add FILE'" in message
     assert "HINTCOLOR_WEIGHTS" in message and "\n" not in message
+
+
+def test_a_source_checkouts_models_folder_is_searched_first():
+    """install.py downloads into the top-level models/; 'hintcolor weights path' must look there."""
+    assert (ROOT / "models" / "README.md").is_file()
+    assert weights.search_dirs()[0] == ROOT / "models"
 
 
 def test_env_var_pointing_nowhere_is_an_error_not_a_fallback(places, tmp_path, monkeypatch):
@@ -105,94 +111,3 @@ def test_env_var_pointing_nowhere_is_an_error_not_a_fallback(places, tmp_path, m
     monkeypatch.setenv(weights.ENV_VAR, str(tmp_path / "nope.pth"))
     with pytest.raises(WeightsError, match="nope.pth.*HINTCOLOR_WEIGHTS"):
         find_weights()
-
-
-class _Server:
-    """A local HTTP server for one payload, with Range support; can drop the first connection."""
-
-    def __init__(self, payload: bytes, cut_first_at: int | None = None):
-        self.payload, self.cut_first_at, self.ranges = payload, cut_first_at, []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                header = self.headers.get("Range")
-                server.ranges.append(header)
-                start = int(header.split("=")[1].rstrip("-")) if header else 0
-                body = server.payload[start:]
-                self.send_response(206 if header else 200)
-                self.send_header("Content-Length", str(len(body)))
-                if header:
-                    self.send_header("Content-Range", f"bytes {start}-{len(server.payload) - 1}/{len(server.payload)}")
-                self.end_headers()
-                if server.cut_first_at is not None:
-                    body, server.cut_first_at = body[: server.cut_first_at], None
-                self.wfile.write(body)
-                self.wfile.flush()
-                self.close_connection = True
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/weights.pth"
-
-    def spec(self, sha256=None) -> WeightsFile:
-        digest = sha256 or hashlib.sha256(self.payload).hexdigest()
-        return WeightsFile("weights.pth", self.url, digest, len(self.payload), {})
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def payload():
-    return os.urandom(3 * 1024 * 1024 + 17)
-
-
-def test_download_verifies_and_resumes_a_partial_file(tmp_path, payload):
-    server = _Server(payload)
-    try:
-        (tmp_path / "weights.pth.part").write_bytes(payload[:1_000_000])
-        path = download_weights(tmp_path, server.spec(), progress=False)
-    finally:
-        server.close()
-    assert path == tmp_path / "weights.pth" and path.read_bytes() == payload
-    assert server.ranges == ["bytes=1000000-"]
-    assert not (tmp_path / "weights.pth.part").exists()
-
-
-def test_download_resumes_after_a_dropped_connection(tmp_path, payload):
-    server = _Server(payload, cut_first_at=500_000)
-    try:
-        path = download_weights(tmp_path, server.spec(), progress=False)
-    finally:
-        server.close()
-    assert path.read_bytes() == payload
-    assert server.ranges[0] is None and len(server.ranges) == 2
-    resumed_at = int(server.ranges[1].split("=")[1].rstrip("-"))  # whole chunks before the cut were kept
-    assert 400_000 < resumed_at <= 500_000
-
-
-def test_download_with_wrong_hash_leaves_nothing(tmp_path, payload):
-    server = _Server(payload)
-    try:
-        with pytest.raises(WeightsError, match="expected SHA-256"):
-            download_weights(tmp_path, server.spec(sha256="0" * 64), progress=False)
-    finally:
-        server.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
-
-
-def test_download_keeps_an_intact_file_without_network(tmp_path, payload):
-    (tmp_path / "weights.pth").write_bytes(payload)
-    spec = WeightsFile("weights.pth", "http://127.0.0.1:9/unreachable", hashlib.sha256(payload).hexdigest(), 0, {})
-    assert download_weights(tmp_path, spec, progress=False).read_bytes() == payload
-
-
-def test_offline_download_says_what_to_do(tmp_path):
-    spec = WeightsFile("weights.pth", "http://127.0.0.1:9/unreachable", "0" * 64, 0, {})
-    with pytest.raises(WeightsError, match="could not download.*by hand into"):
-        download_weights(tmp_path, spec, progress=False)

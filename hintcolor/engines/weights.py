@@ -2,13 +2,17 @@
 
 Resolution order for the weights file: an explicit path (``--weights``, ``Colorizer(weights=...)``),
 the environment variable ``HINTCOLOR_WEIGHTS``, the project's ``models/`` folder (source checkout),
-the per-user data folder (``platformdirs``). Downloads go through ``pooch`` (hash check, atomic
-move into place) with a resuming downloader, so an interrupted download continues where it stopped.
+the per-user data folder (``platformdirs``). Downloads try the file's sources in order and go
+through ``pooch`` (SHA-256 check, atomic move into place) with a resuming downloader, so an
+interrupted download continues where it stopped; a file got elsewhere is checked and installed by
+:func:`add_weights`.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,23 +23,35 @@ from ..errors import WeightsError
 from .model import SIGGRAPH17
 
 ENV_VAR = "HINTCOLOR_WEIGHTS"
-PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+PROJECT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # a source checkout's models/ (install.py fills it)
 
 
 @dataclass(frozen=True)
 class WeightsFile:
-    """One downloadable weights file: where it comes from and how to recognise it."""
+    """One downloadable weights file: where it comes from and how to recognise it.
+
+    ``urls`` are its public sources, tried in order (the authors' first); a file from any of them is
+    accepted only if its SHA-256 is ``sha256``, so a listed copy can be wrong or gone but never
+    installed in its place.
+    """
 
     filename: str
-    url: str
+    urls: tuple[str, ...]
     sha256: str
-    size: int
+    size: int  # bytes
     meta: dict
 
 
 SIGGRAPH17_WEIGHTS = WeightsFile(
     filename="siggraph17-df00044c.pth",
-    url="https://colorizers.s3.us-east-2.amazonaws.com/siggraph17-df00044c.pth",
+    urls=(
+        # The authors' address (richzhang/colorization, colorizers/siggraph17.py); their tracker has
+        # reports of it answering 403 at times.
+        "https://colorizers.s3.us-east-2.amazonaws.com/siggraph17-df00044c.pth",
+        # A release asset of the public fork clibdev/colorization, whose README lists it as the
+        # original pretrained SIGGRAPH 17 model under this name.
+        "https://github.com/clibdev/colorization/releases/latest/download/siggraph17-df00044c.pth",
+    ),
     sha256="df00044c0a4d7c3edcecf6f75437ce346a66e7a42612d9b968e1a7e17dbc6f66",
     size=136_787_426,
     meta={
@@ -60,13 +76,23 @@ def search_dirs() -> list[Path]:
     return dirs
 
 
+def describe(spec: WeightsFile = SIGGRAPH17_WEIGHTS) -> str:
+    """The file in words a person can check another copy against: name, size, SHA-256."""
+    return f"{spec.filename} ({spec.size:,} bytes, {spec.size / 1e6:.1f} MB, SHA-256 {spec.sha256})"
+
+
 def how_to_add(spec: WeightsFile = SIGGRAPH17_WEIGHTS) -> str:
     """One sentence telling the user how to provide the weights file."""
     places = " or ".join(str(d) for d in search_dirs())
     return (
-        f"run 'hintcolor weights download' (needs internet), or download {spec.url} by hand into "
-        f"{places}, or point --weights / {ENV_VAR} at the file"
+        f"run 'hintcolor weights download' (needs internet), or get {describe(spec)} elsewhere and run "
+        f"'hintcolor weights add FILE', or put it into {places}, or point --weights / {ENV_VAR} at the file"
     )
+
+
+def _add_command(folder: Path) -> str:
+    """The command that installs a weights file into ``folder`` (``--dest`` only where it is not the default)."""
+    return "hintcolor weights add FILE" + ("" if folder == user_models_dir() else f" --dest {folder}")
 
 
 def find_weights(explicit: str | os.PathLike | None = None, spec: WeightsFile = SIGGRAPH17_WEIGHTS) -> Path:
@@ -147,32 +173,108 @@ def download_weights(
 ) -> Path:
     """Download ``spec`` into ``dest`` (default :func:`user_models_dir`), verify SHA-256, return its path.
 
-    Already present and intact: returned without downloading. An interrupted download leaves
-    ``<file>.part``, which the next call resumes (HTTP range request). A file whose hash does not
-    match is deleted; nothing is ever left under the final name unless it is verified.
+    Already present and intact: returned without downloading. Otherwise each of ``spec.urls`` is
+    tried in turn until one delivers the file with the right SHA-256. An interrupted download leaves
+    ``<file>.part``, which the next try (of any source) continues; a file whose hash does not match
+    is deleted. Nothing is ever left under the final name unless it is verified. When every source
+    fails, :class:`WeightsError` says why for each and which file to get, where it goes and how.
     """
-    import pooch
-    import requests
-
-    from .download import ResumingDownloader
+    from .download import DownloadFailed  # requests and tqdm: loaded only to download
 
     folder = Path(dest) if dest is not None else user_models_dir()
-    fetcher = pooch.create(
-        path=folder,
-        base_url="",
-        registry={spec.filename: f"sha256:{spec.sha256}"},
-        urls={spec.filename: spec.url},
-        retry_if_failed=2,
+    failures = []
+    for url in spec.urls:
+        if progress:
+            print(f"hintcolor: downloading {spec.filename} from {url}", file=sys.stderr)
+        try:
+            return _download_from(url, folder, spec, progress)
+        except DownloadFailed as e:
+            failures.append(f"{url}: {e}")
+            if progress:
+                print(f"hintcolor: that failed: {e}", file=sys.stderr)
+        except OSError as e:
+            raise WeightsError(f"cannot write weights into {folder}: {e.strerror or e}") from e
+    raise WeightsError(
+        f"could not download the siggraph17 weights ({'; '.join(failures)}). Get {describe(spec)} from any "
+        f"copy you trust and run '{_add_command(folder)}': it checks the file and installs it as "
+        f"{folder / spec.filename}"
     )
-    downloader = ResumingDownloader(folder / f"{spec.filename}.part", progress=progress)
+
+
+def _download_from(url: str, folder: Path, spec: WeightsFile, progress: bool) -> Path:
+    """``spec`` from ``url`` into ``folder``, continuing the part file; :class:`DownloadFailed` if it fails.
+
+    A part continued from an earlier try may hold another source's bytes; if the whole file's SHA-256
+    is wrong then, the part is gone (pooch deleted it) and ``url`` is tried once more from the start.
+    """
+    import pooch
+
+    from .download import DownloadFailed, ResumingDownloader
+
+    part = folder / f"{spec.filename}.part"
+    resumed = part.is_file()
+    fetcher = pooch.create(path=folder, base_url="", registry={spec.filename: f"sha256:{spec.sha256}"},
+                           urls={spec.filename: url})
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # download_weights says where it downloads from, if progress is wanted
     try:
-        return Path(fetcher.fetch(spec.filename, downloader=downloader))
-    except requests.RequestException as e:
-        raise WeightsError(f"could not download {spec.url} ({type(e).__name__}); {how_to_add(spec)}") from e
-    except ValueError as e:
-        raise WeightsError(
-            f"the file downloaded from {spec.url} does not have the expected SHA-256 {spec.sha256} and was "
-            f"deleted; try again later, or {how_to_add(spec)}"
-        ) from e
+        return Path(fetcher.fetch(spec.filename, downloader=ResumingDownloader(part, spec.size, progress)))
+    except ValueError:  # pooch: SHA-256 mismatch, the file deleted
+        if resumed:
+            return _download_from(url, folder, spec, progress)
+        raise DownloadFailed("it served a file with another SHA-256 (deleted)") from None
+    finally:
+        logger.setLevel(level)
+
+
+def add_weights(file: str | os.PathLike, dest: str | os.PathLike | None = None,
+                spec: WeightsFile = SIGGRAPH17_WEIGHTS) -> tuple[Path, bool]:
+    """Install a copy of ``file`` (got elsewhere) into ``dest`` (default :func:`user_models_dir`).
+
+    Accepted only with ``spec``'s SHA-256 and a siggraph17 layout (read with ``weights_only=True``);
+    :class:`WeightsError` otherwise, nothing written. The copy is hashed as it is written to a
+    temporary file beside the target and moved into place only if it matches, so the target is never
+    half-written; ``file`` itself is never moved or changed. Returns (installed path, whether it was
+    copied); False when an intact copy was already there.
+    """
+    source = Path(file).expanduser()
+    target = (Path(dest) if dest is not None else user_models_dir()) / spec.filename
+    try:
+        digest, size = sha256_of(source), source.stat().st_size
     except OSError as e:
-        raise WeightsError(f"cannot write weights into {folder}: {e.strerror or e}") from e
+        raise WeightsError(f"cannot read {source}: {e.strerror or e}") from e
+    if digest != spec.sha256:
+        raise WeightsError(
+            f"{source} is not {spec.filename}: its SHA-256 is {digest} ({size:,} bytes), the official file's "
+            f"{spec.sha256} ({spec.size:,} bytes); nothing installed"
+        )
+    load_state_dict(source)
+    if target.is_file() and sha256_of(target) == spec.sha256:
+        return target, False
+    try:
+        _copy_verified(source, target, spec.sha256)
+    except OSError as e:
+        raise WeightsError(f"cannot install weights into {target.parent}: {e.strerror or e}") from e
+    return target, True
+
+
+def _copy_verified(source: Path, target: Path, sha256: str) -> None:
+    """Copy ``source`` to ``target`` through a temporary file in its folder, hashing what is written;
+    ``os.replace`` puts it in place only if the hash is ``sha256`` (the source may change meanwhile)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with open(source, "rb") as src, os.fdopen(fd, "wb") as out:
+            digest = hashlib.sha256()
+            for block in iter(lambda: src.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != sha256:
+            raise WeightsError(f"{source} changed while it was copied; nothing installed, try again")
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
