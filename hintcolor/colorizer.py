@@ -414,7 +414,7 @@ class Colorizer:
             del l, ab
         else:
             context = _chroma(base[regions.pixels(outer)])
-        known = Known(context, regions.ring(outer, box))
+        known = Known(context, regions.ring(outer, box), (width, height))
         crop = np.ascontiguousarray(image[regions.pixels(outer)])
         local = regions.inner(box, outer)
         second = _part(progress, 0.5 if computed else 0, 1)

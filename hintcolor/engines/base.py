@@ -20,13 +20,16 @@ class Known:
     the whole-photo result's chroma in the ring around the region.
 
     ``ab``: 2×H×W float32 (Lab units) and ``mask``: H×W bool (True where known), both at the full
-    resolution of the photo the engine colorizes. Each engine takes them on its own grid
-    (:meth:`on_grid`) as it takes hints: the network as hints in every cell of its grid that is
-    wholly known, the propagation engine as fixed values there (boundary values of its solve).
+    resolution of the part of the photo the engine colorizes; ``photo_size``: (width, height) of
+    the whole photo that part is cut from. Each engine takes them on its own grid (:meth:`on_grid`)
+    as it takes hints: the network as hints in every cell of its grid that is wholly known, the
+    propagation engine as fixed values there (boundary values of its solve), which it spreads as far
+    through the photo as its whole-photo run does (its coarsest level at the same scale of the photo).
     """
 
     ab: torch.Tensor
     mask: torch.Tensor
+    photo_size: tuple[int, int]
 
     def on_grid(self, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         """(ab 2×h×w float32, mask 1×h×w float32: 1 in the cells wholly known) on a grid of ``size`` =

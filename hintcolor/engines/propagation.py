@@ -109,6 +109,10 @@ def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = Non
               ) -> torch.Tensor:
     """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates);
     the cells of each level that ``known`` wholly covers are fixed at its colors, as hinted pixels are.
+    With ``known`` (``l`` is then a part of a larger photo: a region run), the coarsest level, solved
+    exactly, is as coarse a grid of the whole photo as a whole-photo run's (:func:`direct_pixels`):
+    how far colors spread is set there, and a finer one spreads them less far than the whole-photo
+    run did (benchmarks/bench_region.py: up to 1 dB worse in the region).
 
     Runs on one thread: its many small operations would otherwise make each core wait for the
     other at every one of them, which costs 3–4× the time when other programs share the cores
@@ -121,7 +125,8 @@ def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None, kno
     height, width = l.shape
     size = solve_size(width, height, max_side)
     levels = [size]
-    while levels[-1][0] * levels[-1][1] > MAX_DIRECT_PIXELS and min(levels[-1]) > 8:
+    direct = direct_pixels((width, height), known)
+    while levels[-1][0] * levels[-1][1] > direct and min(levels[-1]) > 8:
         levels.append(((levels[-1][0] + 1) // 2, (levels[-1][1] + 1) // 2))
     chroma = None
     for w, h in reversed(levels):
@@ -136,6 +141,15 @@ def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None, kno
     if size == (width, height):
         return chroma
     return guided_upsample(_resize(l, chroma.shape[1:]), chroma, l)
+
+
+def direct_pixels(size: tuple[int, int], known: Known | None) -> float:
+    """Pixels up to which a level of a photo part of ``size`` = (width, height) is solved exactly:
+    :data:`MAX_DIRECT_PIXELS`, or for a part of a larger photo (``known``) its share of them by area."""
+    if known is None:
+        return MAX_DIRECT_PIXELS
+    (width, height), (whole_width, whole_height) = size, known.photo_size
+    return MAX_DIRECT_PIXELS * min(1.0, width * height / (whole_width * whole_height))
 
 
 def _resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
