@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
                           help="what the network computes in: auto (default) uses bf16 on a CPU with native bf16 and fp16 "
                                "on CUDA, fp32 elsewhere; fp16 needs a GPU")
     colorize.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    colorize.add_argument("--region", metavar="X,Y,W,H", type=_region_arg,
+                          help="colorize this box of the photo in more detail (W×H pixels from pixel X,Y; on the working "
+                               "grid, with the hints inside it and the whole photo's colors around it) and blend it into "
+                               "the whole-photo result; the rest of the photo stays as it is")
+    colorize.add_argument("--feather", type=_feather_arg, default=0, metavar="PX",
+                          help="with --region: blend the box in over PX pixels inside its edge (default 0: a hard edge)")
     colorize.set_defaults(run=_colorize)
 
     suggest = commands.add_parser("suggest", parents=[common, photo], description=_SUGGEST_HELP,
@@ -162,6 +168,26 @@ def _point_arg(text: str) -> tuple[float, float]:
     return x, y
 
 
+def _region_arg(text: str) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"region {text!r} is not X,Y,W,H in whole pixels (e.g. 400,300,640,480)") from None
+    if x < 0 or y < 0 or w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"region {text!r} needs X, Y ≥ 0 and a positive W and H (e.g. 400,300,640,480)")
+    return x, y, w, h
+
+
+def _feather_arg(text: str) -> float:
+    try:
+        feather = float(text)
+    except ValueError:
+        feather = -1.0
+    if not 0 <= feather < float("inf"):
+        raise argparse.ArgumentTypeError(f"feather {text!r} is not a number of pixels ≥ 0 (e.g. 16)")
+    return feather
+
+
 def _hint_arg(text: str) -> Hint:
     from .hints import Hint
 
@@ -207,7 +233,15 @@ def _colorize_one(colorizer, src: Path, dst: Path, args: argparse.Namespace) -> 
 
     image = open_image(src)
     hints, hint_image = _given_hints(image, args)
-    save_image(colorizer.colorize(image, hints, hint_image), dst, carried_info(image))
+    if args.region:
+        from .region import check_region
+
+        try:
+            check_region(args.region, *image.size)
+        except InputError as e:
+            raise InputError(f"--region: {e}") from None
+    result = colorizer.colorize(image, hints, hint_image, region=args.region, feather=args.feather)
+    save_image(result, dst, carried_info(image))
 
 
 def _given_hints(image: Image.Image, args: argparse.Namespace) -> tuple[list[Hint], Image.Image | None]:
@@ -253,8 +287,10 @@ def _colorize_targets(args: argparse.Namespace) -> tuple[list[tuple[Path, Path]]
     inputs = _expand_inputs(args.inputs)
     output = Path(args.output)
     batch = len(inputs) > 1 or Path(args.inputs[0]).is_dir() or output.is_dir()
-    if batch and (args.hint or args.hints or args.hint_image):
-        raise InputError("--hint, --hints and --hint-image describe one photo: give a single INPUT with them")
+    if batch and (args.hint or args.hints or args.hint_image or args.region):
+        raise InputError("--hint, --hints, --hint-image and --region describe one photo: give a single INPUT with them")
+    if args.feather and not args.region:
+        raise InputError("--feather softens the edge of a --region: give --region X,Y,W,H too")
     targets = [(src, output / src.name if batch else output) for src in inputs]
     _check_targets(targets, args.overwrite)
     if batch:

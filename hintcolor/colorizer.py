@@ -4,10 +4,12 @@ Steps: read the image (8-bit stays 8-bit); read the hints (painted ones in cells
 grid); the engine (:mod:`hintcolor.engines`: the network, or hint propagation) reads the photo's
 L* for its grid and predicts ab; ab is enlarged (bilinear) to full resolution and joined with the
 photo's own L*; back to sRGB (float, or 8-bit directly). The full-resolution steps are in
-:mod:`hintcolor.fullres`.
+:mod:`hintcolor.fullres`. A region run colorizes a box of the photo on the engine's grid and
+blends it into the whole-photo result (:mod:`hintcolor.region`).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -18,14 +20,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import fullres
-from .engines import ENGINES, Engine, EngineName, Options, Resize, load_engine  # noqa: F401 (ENGINES: for the worker's checks)
+from . import fullres, region as regions
+from .engines import ENGINES, Engine, EngineName, Known, Options, Resize, load_engine  # noqa: F401 (ENGINES: for the worker's checks)
 from .engines.network import working_size
 from .errors import InputError
 from .fullres import Progress
 from .gamut import snap_hints
 from .hints import Hint, check_inside, hint_pixels, hints_from_image
 from .images import ImageLike, gray_if_equal, rgba_array, to_pil, to_pixels, unit_float
+from .region import Box
 from .suggest import Suggestion, suggest_colors
 
 T = TypeVar("T")
@@ -180,17 +183,23 @@ class Colorizer:
     def colorize(
         self, image: ImageLike, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None, *,
         work_size: int | None = None, resize: Resize | None = None, snap_hints: bool | None = None,
+        region: Box | None = None, mask: np.ndarray | None = None, feather: float = 0,
+        base: ImageLike | None = None,
     ) -> Image.Image:
         """Colorize ``image`` (PIL image, path or array); returns an 8-bit RGB or RGBA Pillow image.
 
         The result has the input's size and its L* (lightness) at full resolution; alpha is
         kept. ``hints`` are :class:`Hint` points; ``hint_image`` is an RGBA layer of the same
         size whose painted (non-transparent) pixels are hints. ``work_size``, ``resize``,
-        ``snap_hints``: this call's options (default: the colorizer's).
+        ``snap_hints``: this call's options (default: the colorizer's). ``region``, ``mask``,
+        ``feather``, ``base``: colorize a region in detail, as :meth:`colorize_array` (``base`` may
+        also be a Pillow image or a path: a previous result of the photo's size).
         """
         pixels = to_pixels(image)
+        if base is not None and not isinstance(base, np.ndarray):
+            base = to_pixels(base).color
         rgb = self.colorize_array(pixels.color, hints, hint_image, dtype=np.uint8, work_size=work_size, resize=resize,
-                                  snap_hints=snap_hints)
+                                  snap_hints=snap_hints, region=region, mask=mask, feather=feather, base=base)
         return to_pil(rgb, pixels.alpha)
 
     @_on_own_threads
@@ -205,6 +214,10 @@ class Colorizer:
         work_size: int | None = None,
         resize: Resize | None = None,
         snap_hints: bool | None = None,
+        region: Box | None = None,
+        mask: np.ndarray | None = None,
+        feather: float = 0,
+        base: np.ndarray | None = None,
     ) -> np.ndarray:
         """``image`` H×W gray or H×W×3 sRGB → H×W×3 sRGB, as float32 (0..1) or uint8.
 
@@ -216,37 +229,94 @@ class Colorizer:
         lightness, after the engine's colors, after each band of the final conversion); an
         exception it raises abandons the call. ``work_size``, ``resize``, ``snap_hints``: this
         call's options (default: the colorizer's).
+
+        ``region`` = (x, y, width, height) (whole photo pixels; x to the right, y down from the
+        top-left pixel): colorize that box in detail (:meth:`region_array`: on the engine's full
+        grid, with the hints inside the box, the whole-photo result around it as context) and blend
+        it into the whole-photo result through ``mask``: an H×W array of the photo's size, float
+        0..1, uint8 0..255 or bool, empty outside the box (by default the box itself, its edge
+        softened over ``feather`` pixels inside the box). Outside the mask the result is the
+        whole-photo result, exactly. ``base``: an earlier result (H×W×3 sRGB, uint8 or float 0..1)
+        to blend into and take the context from, instead of a fresh whole-photo run. ``mask``,
+        ``feather`` and ``base`` need a ``region``; bad values raise :class:`InputError`.
         """
         options = self.options(work_size, resize, snap_hints)
         image = _working_array(image)
         dtype = _result_dtype(image, dtype)
-        return self._colorize(image, self.prepared_hints(image, hints, hint_image, options), dtype, progress, options)
+        if region is None:
+            if mask is not None or feather or base is not None:
+                raise InputError("mask, feather and base apply to a region: give region=(x, y, width, height) too")
+            return self._colorize(image, self.prepared_hints(image, hints, hint_image, options), dtype, progress, options)
+        height, width = image.shape[:2]
+        box = regions.check_region(region, width, height)
+        weight = regions.blend_weight(box, mask, feather, width, height)
+        base = None if base is None else _base_array(base, width, height, dtype)
+        whole, rgb = self._region(image, hints, hint_image, box, base, dtype, progress, options, whole=True)
+        return regions.blend(whole, rgb, box, weight)
+
+    @_on_own_threads
+    def region_array(
+        self, image: np.ndarray, region: Box, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None,
+        dtype: np.dtype | type | None = None, progress: Progress | None = None, *, base: np.ndarray | None = None,
+        work_size: int | None = None, resize: Resize | None = None, snap_hints: bool | None = None,
+    ) -> np.ndarray:
+        """The colors of one box of ``image`` from a region run: h×w×3 sRGB (``dtype`` as for
+        :meth:`colorize_array`) for ``region`` = (x, y, w, h) in photo pixels.
+
+        The engine colorizes the box grown by a margin of context (:func:`hintcolor.region.context_box`)
+        on its own grid, so the box gets all the grid's detail. Only the hints whose position lies in
+        the box guide it (painted ones are read in the cells of the finer grid); in the margin's ring
+        the colors are known: the whole-photo result's (a fresh whole-photo run with all the hints,
+        or ``base``, an earlier result H×W×3 sRGB uint8 or float 0..1), so the box's colors continue
+        those around it. Arguments otherwise as :meth:`colorize_array`; :meth:`colorize_array` with
+        ``region`` blends this into the whole photo.
+        """
+        options = self.options(work_size, resize, snap_hints)
+        image = _working_array(image)
+        dtype = _result_dtype(image, dtype)
+        height, width = image.shape[:2]
+        box = regions.check_region(region, width, height)
+        base = None if base is None else _base_array(base, width, height, dtype)
+        return self._region(image, hints, hint_image, box, base, dtype, progress, options, whole=False)[1]
 
     @_on_own_threads
     def preview_array(
         self, image: np.ndarray, hints: Sequence[Hint] = (), hint_image: ImageLike | None = None,
         max_pixels: int = PREVIEW_PIXELS, progress: Progress | None = None, *,
         work_size: int | None = None, resize: Resize | None = None, snap_hints: bool | None = None,
+        region: Box | None = None,
     ) -> np.ndarray:
         """A fast, coarse :meth:`colorize_array` (same arguments, same result shape and dtype): the
         engine works on its preview grid (:meth:`hintcolor.engines.Engine.grid`; hints painted on
         ``hint_image`` are read in its cells, at full resolution, so a 1-pixel dot still counts),
         and the photo is colorized at every ``step``-th pixel (at most ``max_pixels``, about what a
-        screen shows) and enlarged back by repeating pixels. For a live preview while hints change."""
+        screen shows) and enlarged back by repeating pixels. For a live preview while hints change.
+        With ``region`` (x, y, w, h): the preview of a region run (:meth:`region_array`), the box's
+        pixels only (h×w×3), computed as coarsely."""
         options = self.options(work_size, resize, snap_hints, preview=True)
         image = _working_array(image)
         dtype = _result_dtype(image, None)
-        all_hints = self.prepared_hints(image, hints, hint_image, options)  # snapped at full resolution
         height, width = image.shape[:2]
+        box = None if region is None else regions.check_region(region, width, height)
+        all_hints = self.prepared_hints(image, hints, hint_image, options)  # snapped at full resolution
         step = math.ceil(math.sqrt(height * width / max_pixels))
         if step <= 1:
-            return self._colorize(image, all_hints, dtype, progress, options)
+            if box is None:
+                return self._colorize(image, all_hints, dtype, progress, options)
+            return self._region(image, all_hints, None, box, None, dtype, progress, options, whole=False)[1]
         small = np.ascontiguousarray(image[::step, ::step])
         inside_x, inside_y = small.shape[1] - 0.51, small.shape[0] - 0.51
         coarse = [Hint(min(hint.x / step, inside_x), min(hint.y / step, inside_y), hint.color, max(hint.size / step, 1.0))
                   for hint in all_hints]
-        rgb = self._colorize(small, coarse, dtype, progress, options)
-        return rgb.repeat(step, axis=0).repeat(step, axis=1)[:height, :width]
+        if box is None:
+            rgb = self._colorize(small, coarse, dtype, progress, options)
+            return rgb.repeat(step, axis=0).repeat(step, axis=1)[:height, :width]
+        x, y, w, h = box
+        left, top = x // step, y // step
+        covering = (left, top, -(-(x + w) // step) - left, -(-(y + h) // step) - top)
+        rgb = self._region(small, coarse, None, covering, None, dtype, progress, options, whole=False)[1]
+        enlarged = rgb.repeat(step, axis=0).repeat(step, axis=1)
+        return enlarged[y - top * step : y - top * step + h, x - left * step : x - left * step + w]
 
     def suggest(
         self, image: ImageLike, x: float, y: float, hints: Sequence[Hint] = (), k: int = 8,
@@ -283,14 +353,13 @@ class Colorizer:
         one per cell of the engine's grid for ``options`` (default: the colorizer's) that holds paint."""
         if hint_image is None:
             return []
-        layer = rgba_array(hint_image)
-        if layer.shape[:2] != (height, width):
-            raise InputError(
-                f"hint image is {layer.shape[1]}×{layer.shape[0]} but the photo is {width}×{height}; "
-                "paint hints on a layer of the photo's size"
-            )
+        return hints_from_image(_hint_layer(hint_image, width, height), cell=self.cell(width, height, options))
+
+    def cell(self, width: int, height: int, options: Options | None = None) -> int:
+        """Side, in photo pixels, of the cells painted hints are read in for a ``width``×``height``
+        photo: the photo pixels per pixel of the engine's grid (at least 1)."""
         w, h = self.working_size(width, height, options)
-        return hints_from_image(layer, cell=max(1, math.floor(min(width / w, height / h))))
+        return max(1, math.floor(min(width / w, height / h)))
 
     @_on_own_threads
     def predict_ab(self, work_l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int]) -> torch.Tensor:
@@ -301,7 +370,14 @@ class Colorizer:
     def _colorize(self, image: np.ndarray, hints: list[Hint], dtype: np.dtype, progress: Progress | None,
                   options: Options) -> np.ndarray:
         """``image`` (as :func:`_working_array` leaves it) with prepared ``hints`` → sRGB of ``dtype``."""
-        if self.needs_hints and not hints:
+        l, ab = self._predict(image, hints, progress, options)
+        return self._compose(image, l, ab, dtype, progress)
+
+    def _predict(self, image: np.ndarray, hints: list[Hint], progress: Progress | None, options: Options,
+                 known: Known | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The engine's L* (:meth:`Engine.lightness`) and ab (:meth:`Engine.predict_ab`) for ``image``
+        with prepared ``hints`` and the colors ``known`` (or None)."""
+        if self.needs_hints and not hints and known is None:
             raise InputError(
                 "the propagation engine needs at least one color hint"
                 + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
@@ -312,11 +388,59 @@ class Colorizer:
         grid = engine.grid(width, height, options)
         l = engine.lightness(image, grid)
         _report(progress, 0.25, engine.stage)
-        ab = engine.predict_ab(l, hints, (width, height), grid)
+        return l, engine.predict_ab(l, hints, (width, height), grid, known)
+
+    def _compose(self, image: np.ndarray, l: torch.Tensor, ab: torch.Tensor, dtype: np.dtype,
+                 progress: Progress | None) -> np.ndarray:
+        """sRGB of ``dtype`` from the engine's ``l`` and ``ab`` (:meth:`_predict`) for ``image``."""
         _report(progress, 0.5, COMPOSING)
         band_done = None if progress is None else (lambda done, _: progress(0.5 + 0.5 * done, COMPOSING))
         # the engine's L* when it is the photo's own; else the photo's, found band by band while composing
-        return fullres.compose(l if engine.full_lightness else image, ab, dtype, band_done, self.device)
+        return fullres.compose(l if self.backend.full_lightness else image, ab, dtype, band_done, self.device)
+
+    def _region(self, image: np.ndarray, hints: Sequence[Hint], hint_image: ImageLike | None, box: Box,
+                base: np.ndarray | None, dtype: np.dtype, progress: Progress | None, options: Options, whole: bool
+                ) -> tuple[np.ndarray | None, np.ndarray]:
+        """A region run (:meth:`region_array`) of ``box``: (the whole-photo result if ``whole``, else None;
+        the box's pixels h×w×3). The context is ``base``'s chroma, or a whole-photo run's."""
+        height, width = image.shape[:2]
+        outer = regions.context_box(box, width, height)
+        computed = base is None
+        if computed:
+            first = _part(progress, 0, 0.5)
+            l, ab = self._predict(image, self.prepared_hints(image, hints, hint_image, options), first, options)
+            context = fullres.ab_at(ab, (width, height), outer)[0].cpu()
+            base = self._compose(image, l, ab, dtype, first) if whole else None
+            del l, ab
+        else:
+            context = _chroma(base[regions.pixels(outer)])
+        known = Known(context, regions.ring(outer, box), (width, height))
+        crop = np.ascontiguousarray(image[regions.pixels(outer)])
+        local = regions.inner(box, outer)
+        second = _part(progress, 0.5 if computed else 0, 1)
+        l, ab = self._predict(crop, self._region_hints(image, hints, hint_image, box, outer, options), second, options,
+                              known)
+        ab = fullres.ab_at(ab, (outer[2], outer[3]), local)
+        rows, columns = regions.pixels(local)
+        light = l[..., rows, columns] if self.backend.full_lightness else crop[rows, columns]
+        _report(second, 0.5, COMPOSING)
+        return base, fullres.compose(light, ab, dtype, None, self.device)
+
+    def _region_hints(self, image: np.ndarray, hints: Sequence[Hint], hint_image: ImageLike | None, box: Box,
+                      outer: Box, options: Options) -> list[Hint]:
+        """The hints of a region run, prepared, in the coordinates of the context box ``outer``: the
+        point hints whose position lies in ``box``, and the dots painted on ``hint_image`` there, read in
+        the cells of the grid the engine colorizes ``outer`` on."""
+        height, width = image.shape[:2]
+        check_inside(hints, width, height)
+        x, y = outer[:2]
+        points = [dataclasses.replace(hint, x=hint.x - x, y=hint.y - y) for hint in hints if regions.inside(hint.x, hint.y, box)]
+        if hint_image is not None:
+            layer = _hint_layer(hint_image, width, height)
+            local = regions.inner(box, outer)
+            painted = self.painted_hints(layer[regions.pixels(outer)], outer[2], outer[3], options)
+            points += [hint for hint in painted if regions.inside(hint.x, hint.y, local)]
+        return self.prepared_hints(image[regions.pixels(outer)], points, None, options)
 
 
 def _working_array(image: np.ndarray) -> np.ndarray:
@@ -333,6 +457,44 @@ def _result_dtype(image: np.ndarray, dtype: np.dtype | type | None) -> np.dtype:
     if dtype not in (np.uint8, np.float32):
         raise InputError(f"result dtype must be uint8 or float32, not {dtype}")
     return dtype
+
+
+def _hint_layer(hint_image: ImageLike, width: int, height: int) -> np.ndarray:
+    """A painted hint image as an H×W×4 array (:func:`rgba_array`), checked to be of the photo's size."""
+    layer = rgba_array(hint_image)
+    if layer.shape[:2] != (height, width):
+        raise InputError(
+            f"hint image is {layer.shape[1]}×{layer.shape[0]} but the photo is {width}×{height}; "
+            "paint hints on a layer of the photo's size"
+        )
+    return layer
+
+
+def _base_array(base: np.ndarray, width: int, height: int, dtype: np.dtype) -> np.ndarray:
+    """An earlier result to blend into: H×W×3 sRGB (uint8, or float 0..1) of a ``width``×``height``
+    photo, in ``dtype``; :class:`InputError` for another shape."""
+    base = np.asarray(base)
+    if base.shape != (height, width, 3):
+        raise InputError(f"base has shape {base.shape} but the photo is {width}×{height}; "
+                         f"give an earlier RGB result of the photo's size ({height}, {width}, 3)")
+    if base.dtype == dtype:
+        return base
+    if dtype == np.uint8:
+        return np.floor(np.clip(unit_float(base), 0, 1) * 255 + 0.5).astype(np.uint8)
+    return unit_float(base).astype(np.float32)
+
+
+def _chroma(rgb: np.ndarray) -> torch.Tensor:
+    """a*, b* (2×h×w float32, Lab units) of sRGB pixels (h×w×3, uint8 or float 0..1)."""
+    from .color import rgb_to_lab
+
+    planes = torch.from_numpy(np.ascontiguousarray(unit_float(rgb).transpose(2, 0, 1))).float()
+    return rgb_to_lab(planes)[1:]
+
+
+def _part(progress: Progress | None, low: float, high: float) -> Progress | None:
+    """``progress`` for one part of a call: its 0..1 mapped to ``low``..``high``."""
+    return None if progress is None else (lambda fraction, stage: progress(low + (high - low) * fraction, stage))
 
 
 def _report(progress: Progress | None, fraction: float, stage: str) -> None:

@@ -209,6 +209,25 @@ def compose(
     return out
 
 
+def ab_at(ab: Tensor, size: tuple[int, int], box: tuple[int, int, int, int]) -> Tensor:
+    """The chroma ``ab`` (1×2×h×w) of a photo of ``size`` = (W, H), enlarged bilinearly as :func:`compose`
+    enlarges it, at the pixels of ``box`` = (x, y, width, height) only: 1×2×height×width float32 on
+    ``ab``'s device (the whole photo's chroma is never held at full resolution)."""
+    x, y, width, height = box
+    ab = ab.float()
+    for axis, start, count, full in ((3, x, width, size[0]), (2, y, height, size[1])):
+        n = ab.shape[axis]
+        if n == full:
+            ab = ab.narrow(axis, start, count)
+            continue
+        position = torch.arange(start, start + count, device=ab.device, dtype=torch.float32)
+        source = ((position + 0.5) * (n / full) - 0.5).clamp_(min=0)
+        low = source.long()
+        weight = (source - low).view(-1, 1) if axis == 2 else source - low
+        ab = ab.index_select(axis, low).lerp_(ab.index_select(axis, (low + 1).clamp_(max=n - 1)), weight)
+    return ab.contiguous()
+
+
 def _band_lightness_of(image: np.ndarray, device: torch.device) -> Callable[[slice], Tensor]:
     """``rows`` → L* of those rows of ``image`` (r×W float32 on ``device``)."""
     source = read_only_tensor(image)

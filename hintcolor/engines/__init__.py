@@ -20,12 +20,12 @@ import os
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ..errors import InputError, WeightsError
-from .base import Engine, Options, Resize
+from .base import Engine, Known, Options, Resize
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["ENGINES", "Engine", "EngineName", "Loaded", "Options", "Resize", "load_engine", "options_used"]
+__all__ = ["ENGINES", "Engine", "EngineName", "Known", "Loaded", "Options", "Resize", "load_engine", "options_used"]
 
 EngineName = Literal["auto", "siggraph17", "propagate"]
 #: The engine choices: ``"auto"`` (the network when its weights are found, else propagation) and each engine's name.

@@ -15,6 +15,35 @@ Resize = Literal["aspect", "squash"]
 
 
 @dataclass(frozen=True)
+class Known:
+    """Colors known before an engine runs: the context of a region run (:meth:`hintcolor.Colorizer.region_array`),
+    the whole-photo result's chroma in the ring around the region.
+
+    ``ab``: 2×H×W float32 (Lab units) and ``mask``: H×W bool (True where known), both at the full
+    resolution of the part of the photo the engine colorizes; ``photo_size``: (width, height) of
+    the whole photo that part is cut from. Each engine takes them on its own grid (:meth:`on_grid`)
+    as it takes hints: the network as hints in every cell of its grid that is wholly known, the
+    propagation engine as fixed values there (boundary values of its solve), which it spreads as far
+    through the photo as its whole-photo run does (its coarsest level at the same scale of the photo).
+    """
+
+    ab: torch.Tensor
+    mask: torch.Tensor
+    photo_size: tuple[int, int]
+
+    def on_grid(self, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ab 2×h×w float32, mask 1×h×w float32: 1 in the cells wholly known) on a grid of ``size`` =
+        (w, h): each cell's mean of the known ab (area resampling), kept only where all its pixels are known."""
+        import torch.nn.functional as F
+
+        w, h = size
+        weight = F.adaptive_avg_pool2d(self.mask[None, None].float(), (h, w))[0]
+        total = F.adaptive_avg_pool2d((self.ab * self.mask).float()[None], (h, w))[0]
+        whole = (weight > 1 - 1e-6).float()
+        return total / weight.clamp(min=1e-6) * whole, whole
+
+
+@dataclass(frozen=True)
 class Options:
     """How one call colorizes (per call; a :class:`~hintcolor.Colorizer`'s attributes give the defaults).
 
@@ -28,6 +57,22 @@ class Options:
     resize: Resize = "aspect"
     snap_hints: bool = True
     preview: bool = False
+
+
+def hint_planes(hints: Sequence[Hint], image_size: tuple[int, int], grid: tuple[int, int],
+                known: Known | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The hints an engine takes on its ``grid`` = (w, h): ``hints`` (photo pixel coordinates of a photo
+    of ``image_size``) encoded as :func:`hintcolor.hints.encode_hints` does, and the cells ``known``
+    wholly covers (:meth:`Known.on_grid`) with its ab where no hint is. Returns ab (2×h×w float32,
+    Lab units) and mask (1×h×w float32, 1 where hinted or known)."""
+    from ..hints import encode_hints
+
+    ab, mask = encode_hints(list(hints), image_size, grid)
+    if known is None:
+        return ab, mask
+    known_ab, known_mask = known.on_grid(grid)
+    free = known_mask * (1 - mask)
+    return ab + known_ab * free, mask + free
 
 
 class Engine(ABC):
@@ -71,10 +116,11 @@ class Engine(ABC):
 
     @abstractmethod
     def predict_ab(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int],
-                   grid: tuple[int, int] | None = None) -> torch.Tensor:
+                   grid: tuple[int, int] | None = None, known: Known | None = None) -> torch.Tensor:
         """a*, b* (1×2×h×w float32 on the CPU, Lab units) for ``l`` (from :meth:`lightness`) and
         ``hints`` in the pixel coordinates of a photo of ``image_size`` = (width, height), worked
-        out on ``grid`` (default: the size of ``l``)."""
+        out on ``grid`` (default: the size of ``l``), with the colors ``known`` already (or None)
+        taken as hints in the cells of that grid they wholly cover (:meth:`Known.on_grid`)."""
 
     def distribution(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int]) -> torch.Tensor:
         """The likely colors on the grid of ``l`` (for :mod:`hintcolor.suggest`): probabilities over

@@ -16,8 +16,8 @@ import torch
 
 from .. import fullres
 from ..errors import InputError
-from ..hints import Hint, encode_hints
-from .base import Engine, Options, Resize
+from ..hints import Hint
+from .base import Engine, Known, Options, Resize, hint_planes
 from .weights import load_model
 
 #: Longest side of the working grid, at most this many times its short side.
@@ -76,10 +76,10 @@ class NetworkEngine(Engine):
 
     @torch.inference_mode()
     def predict_ab(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int],
-                   grid: tuple[int, int] | None = None) -> torch.Tensor:
+                   grid: tuple[int, int] | None = None, known: Known | None = None) -> torch.Tensor:
         reduced = self.dtype != torch.float32
         with torch.autocast(self.device.type, self.dtype) if reduced else nullcontext():
-            ab = self.net(*self.inputs(l, hints, image_size))
+            ab = self.net(*self.inputs(l, hints, image_size, known))
         return ab.float().cpu()
 
     @torch.inference_mode()
@@ -88,11 +88,12 @@ class NetworkEngine(Engine):
         and :meth:`SIGGRAPH17.distribution`'s default): 529×(h/4)×(w/4), float64 on the CPU. In fp32."""
         return self.net.distribution(*self.inputs(l, hints, image_size))[0].double().cpu()
 
-    def inputs(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int]
+    def inputs(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int], known: Known | None = None
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(l, ab, mask) for the network, float32 on its device: the working-size L* (1×1×h×w,
-        channels-last as the model) and ``hints`` (photo coordinates) encoded on the working grid."""
+        channels-last as the model) and ``hints`` (photo coordinates) and ``known`` colors encoded on
+        the working grid (:func:`~hintcolor.engines.base.hint_planes`)."""
         h, w = l.shape[-2:]
-        ab, mask = encode_hints(list(hints), image_size, (w, h))
+        ab, mask = hint_planes(hints, image_size, (w, h), known)
         to = dict(device=self.device, dtype=torch.float32)
         return l.to(**to).contiguous(memory_format=torch.channels_last), ab[None].to(**to), mask[None].to(**to)

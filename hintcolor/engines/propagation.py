@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import fullres
-from ..hints import Hint, encode_hints
-from .base import Engine, Options
+from ..hints import Hint
+from .base import Engine, Known, Options, hint_planes
 
 #: Pixels up to which a level is solved exactly (sparse LU); coarser than that is never needed.
 MAX_DIRECT_PIXELS = 20_000
@@ -105,27 +105,34 @@ def solve_size(width: int, height: int, max_side: int | None = None) -> tuple[in
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = None) -> torch.Tensor:
-    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates).
+def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = None, known: Known | None = None
+              ) -> torch.Tensor:
+    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates);
+    the cells of each level that ``known`` wholly covers are fixed at its colors, as hinted pixels are.
+    With ``known`` (``l`` is then a part of a larger photo: a region run), the coarsest level, solved
+    exactly, is as coarse a grid of the whole photo as a whole-photo run's (:func:`direct_pixels`):
+    how far colors spread is set there, and a finer one spreads them less far than the whole-photo
+    run did (benchmarks/bench_region.py: up to 1 dB worse in the region).
 
     Runs on one thread: its many small operations would otherwise make each core wait for the
     other at every one of them, which costs 3–4× the time when other programs share the cores
     (the result is the same bits; benchmarks/bench_preview.py)."""
     with fullres.torch_threads(1):
-        return _propagate(l, hints, max_side)
+        return _propagate(l, hints, max_side, known)
 
 
-def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None) -> torch.Tensor:
+def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None, known: Known | None) -> torch.Tensor:
     height, width = l.shape
     size = solve_size(width, height, max_side)
     levels = [size]
-    while levels[-1][0] * levels[-1][1] > MAX_DIRECT_PIXELS and min(levels[-1]) > 8:
+    direct = direct_pixels((width, height), known)
+    while levels[-1][0] * levels[-1][1] > direct and min(levels[-1]) > 8:
         levels.append(((levels[-1][0] + 1) // 2, (levels[-1][1] + 1) // 2))
     chroma = None
     for w, h in reversed(levels):
         level_l = _resize(l, (h, w))
         weights = affinities(level_l)
-        ab, mask = encode_hints(hints, (width, height), (w, h))
+        ab, mask = hint_planes(hints, (width, height), (w, h), known)
         if chroma is None:
             chroma = solve_exact(weights, ab, mask)
         else:
@@ -134,6 +141,15 @@ def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None) -> 
     if size == (width, height):
         return chroma
     return guided_upsample(_resize(l, chroma.shape[1:]), chroma, l)
+
+
+def direct_pixels(size: tuple[int, int], known: Known | None) -> float:
+    """Pixels up to which a level of a photo part of ``size`` = (width, height) is solved exactly:
+    :data:`MAX_DIRECT_PIXELS`, or for a part of a larger photo (``known``) its share of them by area."""
+    if known is None:
+        return MAX_DIRECT_PIXELS
+    (width, height), (whole_width, whole_height) = size, known.photo_size
+    return MAX_DIRECT_PIXELS * min(1.0, width * height / (whole_width * whole_height))
 
 
 def _resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -177,5 +193,5 @@ class PropagationEngine(Engine):
         return fullres.lightness(image)
 
     def predict_ab(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int],
-                   grid: tuple[int, int] | None = None) -> torch.Tensor:
-        return propagate(l[0, 0], hints, max(grid or l.shape[-2:]))[None]
+                   grid: tuple[int, int] | None = None, known: Known | None = None) -> torch.Tensor:
+        return propagate(l[0, 0], hints, max(grid or l.shape[-2:]), known)[None]

@@ -21,7 +21,8 @@ then ``header["size"]`` bytes of payload. A connection may carry several request
   ``x``, ``y``}: an RGBA u8 layer and its offset from the photo), ``options`` {``device``,
   ``engine``, ``work_size`` (:data:`MIN_WORK_SIZE`..:data:`MAX_WORK_SIZE`, default
   :data:`DEFAULT_WORK_SIZE`), ``precision``, ``snap_hints``, ``preview`` (protocol 4; true: a fast,
-  coarse result, computed at about a screen's pixels and enlarged)}; payload: the photo's pixels
+  coarse result, computed at about a screen's pixels and enlarged)}, ``region`` (protocol 5;
+  optional: [x, y, w, h], whole photo pixels, see below); payload: the photo's pixels
   (row-major, channels interleaved), then the hint layer's. ``size`` must equal what those layers
   need (:func:`payload_size`), each side is at most :data:`MAX_SIDE` and each layer has at most
   :data:`MAX_PIXELS` pixels; otherwise the request is refused before its payload is read.
@@ -29,6 +30,14 @@ then ``header["size"]`` bytes of payload. A connection may carry several request
   list of [x, y, w, h] rectangles of the hint layer (at most :data:`MAX_PATCHES`, inside it); then
   the payload holds only those rectangles' RGBA pixels, one after the other, and every pixel outside
   them is transparent black (:func:`painted_patches` finds them). The worker rebuilds the same layer.
+- Region run (``colorize``, protocol 5): ``region`` [x, y, w, h] (a box of positive size inside the
+  photo, e.g. the bounding box of GIMP's selection; :func:`check_region`) asks for that box only,
+  colorized in detail: on the engine's grid, with the hints inside the box and the whole-photo
+  result's colors in a margin around it as context (the library's ``Colorizer.region_array``; with
+  ``preview``, its coarse preview). The reply's ``region`` says the box again, its ``width`` and
+  ``height`` are the box's, and its payload is the box's pixels only (as a whole result's, with the
+  photo's alpha there); the client blends them in (GIMP: through its selection). A bad box is refused
+  with code :data:`REGION`.
 - Kept photo (``colorize``, ``suggest``): ``session`` (a string of at most :data:`MAX_SESSION`
   characters) asks the worker to keep this request's photo under that name (the :data:`KEPT_PHOTOS`
   most recent are kept); a later request with the same ``session`` and ``photo`` {..., ``"kept":
@@ -71,7 +80,7 @@ import numbers
 import re
 import struct
 
-VERSION = 4  # 3: suggest, export_hints, import_hints; 4: sparse hint layers, kept photos
+VERSION = 5  # 3: suggest, export_hints, import_hints; 4: sparse hint layers, kept photos; 5: region runs
 
 # --- ops (a request's "op") ---
 HELLO = "hello"
@@ -137,6 +146,7 @@ NEEDS_HINTS_NO_WEIGHTS = "needs_hints_no_weights"
 SUGGEST_WEIGHTS = "suggest_weights"
 NO_POINTS = "no_points"
 SESSION = "session"
+REGION = "region"
 FAILED = "failed"
 ERRORS = {
     SECRET: "a request without this user's secret",
@@ -148,6 +158,7 @@ ERRORS = {
     SUGGEST_WEIGHTS: "color suggestions need the network's weights",
     NO_POINTS: "no sample point and no painted dot to suggest colors for",
     SESSION: "no photo kept under this session name with this size and format",
+    REGION: "the region is not a box of pixels inside the photo",  # the error says how
     FAILED: "the worker failed",  # the error names the exception; its log has the details
 }
 #: The same refusal when the propagation engine runs because the network's weights are missing.
@@ -306,15 +317,24 @@ def hint_layer_request(photo_offsets, hint_offsets, hint_size, data):
     return header, chunks
 
 
-def colorize_header(photo_size, fmt, channels, hints, options, session=None, kept=False):
+def colorize_header(photo_size, fmt, channels, hints, options, session=None, kept=False, region=None):
     """A ``colorize`` request for a photo layer of ``photo_size`` in ``fmt`` (``u8`` or ``float``)
     with ``channels``, the hint layer's description (or None) and the options; with ``session``,
-    the worker keeps the photo under that name, and ``kept`` says it has it already (no photo pixels)."""
+    the worker keeps the photo under that name, and ``kept`` says it has it already (no photo pixels);
+    with ``region`` (x, y, w, h: photo pixels), only that box is colorized, in detail, and sent back."""
     header = {"op": COLORIZE, "hints": hints, "options": options,
               "photo": {"width": photo_size[0], "height": photo_size[1], "format": fmt, "channels": channels}}
     if session is not None:
         header["session"], header["photo"]["kept"] = session, kept
+    if region is not None:
+        header["region"] = [int(v) for v in region]
     return header
+
+
+def result_region(reply):
+    """Where a colorize reply's pixels go: (x, y, w, h) in the photo, the whole photo's box unless it
+    answers a region run."""
+    return tuple(reply.get("region") or (0, 0, reply["width"], reply["height"]))
 
 
 def suggest_header(photo_size, fmt, channels, hints, points, count, snap_hints):
@@ -447,6 +467,21 @@ def check_options(options, engines, precisions):
         raise RequestError(REQUEST, "snap_hints %.20r / preview %.20r is not true or false" % (snap, preview))
     return {"device": device, "engine": engine, "precision": precision, "work_size": work_size, "snap_hints": snap,
             "preview": preview}
+
+
+def check_region(region, width, height):
+    """A colorize request's ``region`` for a ``width`` x ``height`` photo: None (the whole photo) or
+    (x, y, w, h), four whole numbers making a box of positive size inside the photo; RequestError
+    (:data:`REGION`) otherwise."""
+    if region is None:
+        return None
+    if not isinstance(region, list) or len(region) != 4 or not all(_whole(v) for v in region):
+        raise RequestError(REGION, "region %.40r is not [x, y, w, h], four whole numbers" % (region,))
+    x, y, w, h = region
+    if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
+        raise RequestError(REGION, u"region %s is not a box of pixels inside the %d%s%d photo"
+                           % (region, width, _TIMES, height))
+    return x, y, w, h
 
 
 def check_points(points):

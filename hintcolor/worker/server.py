@@ -40,7 +40,7 @@ from .protocol import (COLORIZE, DEVICE, DISCARD_BYTES, DISCARD_SECONDS, EXPORT_
                        IMPORT_HINTS, INPUT, KEPT_PHOTOS, MAX_CONNECTIONS, MAX_POINTS, MAX_SUGGESTIONS, NEEDS_HINTS,
                        NEEDS_HINTS_NO_WEIGHTS, NO_POINTS, RGBA, SECRET, SESSION, SHUTDOWN, SUGGEST, SUGGEST_WEIGHTS,
                        TRANSFER_TIMEOUT, U8, VERSION, WEIGHTS, WEIGHTS_MISSING, ProtocolError, RequestError, check_count,
-                       check_options, check_points, declared_size, error_reply, layer_bytes)
+                       check_options, check_points, check_region, declared_size, error_reply, layer_bytes)
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 #: Seconds without a request after which the worker hands the memory its requests freed back to
@@ -266,11 +266,13 @@ class Worker:
         """Queue the request for the compute thread and wait for it, abandoning it if the client goes."""
         options = colorize_options(header.get("options"))
         photo, hint = header["photo"], header.get("hints")
+        region = check_region(header.get("region"), photo["width"], photo["height"])
         self.log(f"colorize {photo['width']}×{photo['height']}×{photo.get('channels', RGBA)} {photo['format']}"
                  f"{' (kept)' if photo.get('kept') else ''}, hint layer: "
-                 f"{'none' if not hint else 'yes (%d patches)' % len(hint['patches']) if 'patches' in hint else 'yes'}, {options}")
+                 f"{'none' if not hint else 'yes (%d patches)' % len(hint['patches']) if 'patches' in hint else 'yes'}, "
+                 f"{options}{', region %s' % (region,) if region else ''}")
         progress(0.02, "Received the pixels")
-        return self._in_compute_thread(self._compute, header, payload, options, progress)
+        return self._in_compute_thread(self._compute, header, payload, options, region, progress)
 
     def _layers(self, header: dict, payload: bytearray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """A colorize or suggest request's photo (from the payload, or kept from an earlier request of
@@ -322,8 +324,10 @@ class Worker:
             with self.state_lock:
                 self.queued -= 1
 
-    def _compute(self, header: dict, payload: bytearray, options: dict, progress: Progress) -> tuple[dict, bytes]:
-        """Colorize (in the compute thread: all large arrays are made and freed in this one thread)."""
+    def _compute(self, header: dict, payload: bytearray, options: dict, region: tuple[int, int, int, int] | None,
+                 progress: Progress) -> tuple[dict, bytes]:
+        """Colorize the photo, or with ``region`` (x, y, w, h) only that box in detail (in the compute
+        thread: all large arrays are made and freed in this one thread)."""
         start = time.perf_counter()
         photo = header["photo"]
         width, height, fmt = photo["width"], photo["height"], photo["format"]
@@ -331,9 +335,17 @@ class Worker:
         colorizer = self._colorizer(options["device"], options["engine"], options["precision"], progress)
         if colorizer.needs_hints and (hint_layer is None or not hint_layer[:, :, 3].any()):
             raise RequestError(NEEDS_HINTS_NO_WEIGHTS if colorizer.weights_missing else NEEDS_HINTS)
-        compute = colorizer.preview_array if options["preview"] else colorizer.colorize_array
-        rgb = compute(pixels, hint_image=hint_layer, progress=progress.scaled(0.1, 0.9), work_size=options["work_size"],
-                      snap_hints=options["snap_hints"])
+        call = dict(hint_image=hint_layer, progress=progress.scaled(0.1, 0.9), work_size=options["work_size"],
+                    snap_hints=options["snap_hints"])
+        if options["preview"]:
+            rgb = colorizer.preview_array(pixels, region=region, **call)
+        elif region:
+            rgb = colorizer.region_array(pixels, region, **call)
+        else:
+            rgb = colorizer.colorize_array(pixels, **call)
+        if region:
+            x, y, width, height = region
+            alpha = None if alpha is None else alpha[y : y + height, x : x + width]
         data, result_channels = encode_layer(rgb, alpha, fmt), 3 if alpha is None else 4
         del rgb, pixels, alpha, hint_layer
         progress(0.95, "Sending the result")
@@ -344,6 +356,8 @@ class Worker:
         reply = {"ok": True, "width": width, "height": height, "format": fmt, "channels": result_channels,
                  "device": str(colorizer.device), "engine": colorizer.engine, "capabilities": capabilities,
                  "notice": WEIGHTS_MISSING if colorizer.weights_missing else None}
+        if region:
+            reply["region"] = list(region)
         return reply, data
 
     def _suggest(self, header: dict, payload: bytearray, progress: Progress) -> tuple[dict, bytes]:
