@@ -229,20 +229,20 @@ def test_colorize_from_the_dialog_then_paint_ctrl_f_and_undo(gimp):
     rerun = state["pixels"][1]
 
     # one undo brings the earlier result back, the hint layer still active: the next dots land on it
-    gimp.key("ctrl+z")
-    wait_for(lambda: gimp.title(gimp.image_window).startswith("*"), 30, "the undo")
+    assert np.array_equal(undo_step(gimp, "ctrl+z")["pixels"][1], result)
+    assert np.array_equal(undo_step(gimp, "ctrl+y")["pixels"][1], rerun)  # and redo the re-run's
+
+
+def undo_step(gimp, key: str) -> dict:
+    """Press ``key`` (Ctrl+Z or Ctrl+Y) in photo.xcf after a re-run; its state (see inspect): the same
+    layers, the hint layer still active, no message."""
+    gimp.key(key)
+    wait_for(lambda: gimp.title(gimp.image_window).startswith("*"), 30, key)
     state = inspect(gimp, "photo.xcf")
     assert [name for name, _, _ in state["layers"]] == ["Color Hints", RESULT, "Background"]
-    assert np.array_equal(state["pixels"][1], result)
     assert state["active"] == "Color Hints"
     assert gimp.messages() == []
-    gimp.key("ctrl+y")  # and redo the re-run's result, the hint layer still active
-    wait_for(lambda: gimp.title(gimp.image_window).startswith("*"), 30, "the redo")
-    state = inspect(gimp, "photo.xcf")
-    assert [name for name, _, _ in state["layers"]] == ["Color Hints", RESULT, "Background"]
-    assert np.array_equal(state["pixels"][1], rerun)
-    assert state["active"] == "Color Hints"
-    assert gimp.messages() == []
+    return state
 
 
 def test_progress_in_the_status_bar_and_its_cancel(gimp):
