@@ -78,6 +78,19 @@ def weights_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def worker_process(tmp_path_factory, weights_file):
+    """The worker as the plug-in starts it (its own process), with the tests' random weights; a
+    WorkerClient for it. Shut down after the module's tests."""
+    from hintcolor import __version__
+    from hintcolor.worker.client import WorkerClient
+
+    client = WorkerClient(python=sys.executable, folder=str(tmp_path_factory.mktemp("state")), version=__version__,
+                          serve_args=["--weights", str(weights_file), "--idle-timeout", "120"])
+    yield client
+    client.request({"op": "shutdown"}, start=False)
+
+
 @pytest.fixture(scope="session")
 def colorizer(weights_file):
     from hintcolor import Colorizer

@@ -1,13 +1,12 @@
 """The engines behind one interface: what each says it can do, the one place an engine is chosen,
 per-call options that leave the colorizer as it was, and what the worker tells the plug-ins."""
-import sys
 import threading
 
 import numpy as np
 import pytest
 import torch
 
-from hintcolor import Colorizer, Hint, __version__
+from hintcolor import Colorizer, Hint
 from hintcolor.engines import ENGINES, load_engine, options_used
 from hintcolor.engines import weights as weights_module
 from hintcolor.worker.client import WorkerClient
@@ -70,14 +69,6 @@ def test_one_colorizer_serves_calls_with_different_options_at_once(weights_file)
     assert (shared.work_size, shared.snap_hints) == (64, True)
 
 
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory, weights_file):
-    client = WorkerClient(python=sys.executable, folder=str(tmp_path_factory.mktemp("state")), version=__version__,
-                          serve_args=["--weights", str(weights_file), "--idle-timeout", "60"])
-    yield client
-    client.request({"op": "shutdown"}, start=False)
-
-
 def _colorize(worker: WorkerClient, options: dict) -> dict:
     photo = np.full((48, 64), 120, np.uint8)
     layer = np.zeros((48, 64, 4), np.uint8)
@@ -87,16 +78,16 @@ def _colorize(worker: WorkerClient, options: dict) -> dict:
     return worker.request(header, [photo.tobytes(), layer.tobytes()])[0]
 
 
-def test_the_worker_says_what_its_engine_can(worker):
-    network = _colorize(worker, {"engine": "siggraph17", "device": "cpu", "work_size": 64})
+def test_the_worker_says_what_its_engine_can(worker_process):
+    network = _colorize(worker_process, {"engine": "siggraph17", "device": "cpu", "work_size": 64})
     assert network["capabilities"] == {"suggest": True, "needs_hints": False, "label": "network (SIGGRAPH 2017)"}
-    propagation = _colorize(worker, {"engine": "propagate"})
+    propagation = _colorize(worker_process, {"engine": "propagate"})
     assert propagation["capabilities"] == {"suggest": False, "needs_hints": True, "label": "propagation of the hints"}
     assert network["engine"] == "siggraph17" and propagation["engine"] == "propagate"  # as before
 
 
 @pytest.mark.skipif(torch.cuda.is_available() or torch.backends.mps.is_available(), reason="needs a machine without a GPU")
-def test_options_the_engine_does_not_read_neither_matter_nor_fail(worker):
+def test_options_the_engine_does_not_read_neither_matter_nor_fail(worker_process):
     """The plug-ins send the dialog's values as they are: propagation ignores the network's device and precision."""
-    reply = _colorize(worker, {"engine": "propagate", "device": "gpu", "precision": "fp16", "work_size": 512})
+    reply = _colorize(worker_process, {"engine": "propagate", "device": "gpu", "precision": "fp16", "work_size": 512})
     assert reply["ok"] and reply["engine"] == "propagate"

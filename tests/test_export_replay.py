@@ -2,15 +2,12 @@
 the worker exports the hints that a colorize with the same options reads from the layer (in the
 cells of the grid of the engine that runs), at 12 megapixels, with both engines."""
 import json
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from hintcolor import __version__
 from hintcolor.cli import main
-from hintcolor.worker.client import WorkerClient
 
 from conftest import photo_path
 
@@ -28,15 +25,6 @@ def photo(tmp_path_factory):
     return path, np.asarray(gray)
 
 
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory, weights_file):
-    """The worker as the plug-in starts it (its own process), with the tests' random weights."""
-    client = WorkerClient(python=sys.executable, folder=str(tmp_path_factory.mktemp("state")), version=__version__,
-                          serve_args=["--weights", str(weights_file), "--idle-timeout", "120"])
-    yield client
-    client.request({"op": "shutdown"}, start=False)
-
-
 def hint_layer() -> np.ndarray:
     layer = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
     for (x, y), rgb in DOTS:
@@ -45,16 +33,16 @@ def hint_layer() -> np.ndarray:
 
 
 @pytest.mark.parametrize("engine", ["siggraph17", "propagate"])
-def test_exported_hints_replay_the_layer_s_result_on_the_command_line(worker, photo, weights_file, tmp_path, engine):
+def test_exported_hints_replay_the_layer_s_result_on_the_command_line(worker_process, photo, weights_file, tmp_path, engine):
     path, pixels = photo
     layer = hint_layer()
     options = {"engine": engine, "device": "cpu"}
     colorize = {"op": "colorize", "photo": {"width": WIDTH, "height": HEIGHT, "format": "u8", "channels": 1},
                 "hints": {"width": WIDTH, "height": HEIGHT, "x": 0, "y": 0}, "options": options}
-    reply, result = worker.request(colorize, [pixels.tobytes(), layer.tobytes()])
+    reply, result = worker_process.request(colorize, [pixels.tobytes(), layer.tobytes()])
     assert reply["engine"] == engine and reply["channels"] == 3
     export = dict(colorize, op="export_hints", photo={"width": WIDTH, "height": HEIGHT})
-    reply, document = worker.request(export, layer.tobytes())
+    reply, document = worker_process.request(export, layer.tobytes())
     hints_file = tmp_path / "hints.json"
     hints_file.write_bytes(document)
     exported = json.loads(document)["hints"]

@@ -189,9 +189,9 @@ def test_registered_with_the_gimp_3_plugins_names_menus_and_parameters(gimp2):
                           (("\\x10\\x20\\x30", 3), ("\\x10\\x80", 2), ("\\x10", 1), ("\\x01\\x02\\x03\\x04", 4))]
     ''' % ([ADD, COLORIZE, SUGGEST, EXPORT, IMPORT],))
     assert out["version"] == [2, 7, 2, 10, 22]
-    assert out["compiled"] == ["hintcolor.py", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py",
-                               "hintcolor_links.py", "hintcolor_procedures.py", "hintcolor_protocol.py",
-                               "hintcolor_requests.py"]
+    assert out["compiled"] == ["hintcolor.py", "hintcolor2_adapter.py", "hintcolor2_hints.py", "hintcolor2_layers.py",
+                               "hintcolor_client.py", "hintcolor_links.py", "hintcolor_procedures.py",
+                               "hintcolor_protocol.py", "hintcolor_requests.py", "hintcolor_steps.py"]
     # a hint layer of any channels reaches the worker as RGBA (Y, YA, RGB, RGBA)
     assert out["as_rgba"] == [[16, 32, 48, 255], [16, 16, 16, 128], [16, 16, 16, 255], [1, 2, 3, 4]]
     pluginrc = (gimp2.host / "gimp2" / "pluginrc").read_bytes().decode("latin-1")

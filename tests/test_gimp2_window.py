@@ -1,6 +1,6 @@
 """The GIMP 2.10 plug-in in GIMP 2.10.22's real window (Xvfb, display :71), driven as a user drives
 it: Add Color Hint Layer and one Ctrl+Z, Colorize with Hints from its dialog, painting with the pencil
-and Ctrl+F, Ctrl+Z, the progress in the status bar, a run whose worker is gone, Suggest Hint Colors,
+and Ctrl+F, Ctrl+Z and Ctrl+Y (the hint layer stays active), the progress in the status bar, a run whose worker is gone, Suggest Hint Colors,
 Export Hints and Import Hints from their dialogs, and quitting GIMP.
 
 The worker runs on this machine, first without weights (the automatic engine propagates the hints,
@@ -226,13 +226,23 @@ def test_colorize_from_the_dialog_then_paint_ctrl_f_and_undo(gimp):
     cy, cx = (int(round(c)) for c in ndimage.center_of_mass(labels > 0, labels, 1 + int(np.argmax(sizes))))
     assert chroma(state["pixels"][1][cy, cx]) < 5 < chroma(result[cy, cx])  # the black dot's gray, where it is
     assert np.array_equal(state["pixels"][2], before["pixels"][1])
+    rerun = state["pixels"][1]
 
-    gimp.key("ctrl+z")  # one undo brings the result it replaced back
-    wait_for(lambda: gimp.title(gimp.image_window).startswith("*"), 30, "the undo")
+    # one undo brings the earlier result back, the hint layer still active: the next dots land on it
+    assert np.array_equal(undo_step(gimp, "ctrl+z")["pixels"][1], result)
+    assert np.array_equal(undo_step(gimp, "ctrl+y")["pixels"][1], rerun)  # and redo the re-run's
+
+
+def undo_step(gimp, key: str) -> dict:
+    """Press ``key`` (Ctrl+Z or Ctrl+Y) in photo.xcf after a re-run; its state (see inspect): the same
+    layers, the hint layer still active, no message."""
+    gimp.key(key)
+    wait_for(lambda: gimp.title(gimp.image_window).startswith("*"), 30, key)
     state = inspect(gimp, "photo.xcf")
     assert [name for name, _, _ in state["layers"]] == ["Color Hints", RESULT, "Background"]
-    assert np.array_equal(state["pixels"][1], result)
+    assert state["active"] == "Color Hints"
     assert gimp.messages() == []
+    return state
 
 
 def test_progress_in_the_status_bar_and_its_cancel(gimp):
@@ -299,8 +309,8 @@ def test_ctrl_f_repeats_the_dialogs_choices(gimp):
     runs = log().count("colorize ")
     run_dialog(gimp, "Colorize with Hints", "plug-in-hintcolor-colorize", keys=("alt+i", "End"))  # None
     wait_for(lambda: log().count("colorize ") > runs, 120, "the dialog's run")
-    settle(gimp, "photo.xcf")
-    gimp.action("Select Top Layer")
+    # the hint layer, active since the re-run's undo and redo, stays active (as after painting)
+    assert inspect(gimp, "photo.xcf")["active"] == "Color Hints"
     gimp.key("ctrl+f")
     wait_for(lambda: log().count("colorize ") > runs + 1, 120, "Ctrl+F's run")
     settle(gimp, "photo.xcf")

@@ -31,7 +31,7 @@ def test_plugin_install_is_idempotent_and_uninstalls(tmp_path):
     modules = sorted(p.name for p in (ROOT / "gimp_plugin" / "hintcolor").glob("*.py"))
     assert "hintcolor_layers.py" in modules and "hintcolor_dialog.py" in modules
     shared = sorted(p.name for p in (ROOT / "gimp_plugin" / "shared").glob("*.py"))
-    assert shared == ["hintcolor_links.py", "hintcolor_procedures.py", "hintcolor_requests.py"]
+    assert shared == ["hintcolor_links.py", "hintcolor_procedures.py", "hintcolor_requests.py", "hintcolor_steps.py"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(modules + shared + ["hintcolor.json", "hintcolor_client.py",
                                                                                    "hintcolor_protocol.py"])
     assert os.stat(folder / "hintcolor.py").st_mode & stat.S_IXUSR
@@ -87,8 +87,9 @@ def test_gimp210_install_is_idempotent_and_uninstalls(tmp_path):
     assert os.stat(plugins / "hintcolor.py").st_mode & stat.S_IXUSR
     assert (plugins / "hintcolor.py").read_text() == (ROOT / "gimp_plugin" / "gimp2" / "hintcolor.py").read_text()
     assert sorted(p.name for p in (plugins / "hintcolor_lib").iterdir()) == [
-        "hintcolor.json", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py", "hintcolor_links.py",
-        "hintcolor_procedures.py", "hintcolor_protocol.py", "hintcolor_requests.py"]
+        "hintcolor.json", "hintcolor2_adapter.py", "hintcolor2_hints.py", "hintcolor2_layers.py", "hintcolor_client.py",
+        "hintcolor_links.py", "hintcolor_procedures.py", "hintcolor_protocol.py", "hintcolor_requests.py",
+        "hintcolor_steps.py"]
     for module in ("client", "protocol"):
         assert (plugins / "hintcolor_lib" / f"hintcolor_{module}.py").read_text() == \
             (ROOT / "hintcolor" / "worker" / f"{module}.py").read_text()

@@ -3,10 +3,12 @@
 with Hints..., Suggest Hint Colors, Export Hints... and Import Hints..., as in the GIMP 3 plug-in.
 
 Glue only: the rules of which photo, hint layer and result a run is about are in
-hintcolor_links.py, the worker's messages in hintcolor_requests.py, its requests in
+hintcolor_links.py, what is done to the image (the result layer, a hint layer, the palette, a
+notice) in hintcolor_steps.py, the worker's messages in hintcolor_requests.py, its requests in
 hintcolor_protocol.py and the transport in hintcolor_client.py (all shared with the GIMP 3
-plug-in, installed beside this file in hintcolor_lib/); hintcolor2_layers.py moves gimpfu layers
-and pixels, hintcolor2_hints.py has the procedures beyond painting. The procedures (names,
+plug-in, installed beside this file in hintcolor_lib/); hintcolor2_adapter.py makes GIMP 2.10's
+calls for the steps, hintcolor2_layers.py reads gimpfu layers and pixels, hintcolor2_hints.py
+has the procedures beyond painting. The procedures (names,
 menus, options) are declared in hintcolor_procedures.py, shared with GIMP 3; register_procedure
 registers them.
 """
@@ -14,20 +16,19 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hintcolor_lib"))
-from gimpfu import (ADD_MASK_SELECTION, FILL_TRANSPARENT, GRAY, LAYER_MODE_NORMAL, PF_DIRNAME, PF_DRAWABLE,  # noqa: E402
-                    PF_FILENAME, PF_IMAGE, PF_LAYER, PF_OPTION, PF_SPINNER, PF_STRING, PF_TOGGLE, RGB, RGB_IMAGE,
-                    RGBA_IMAGE, gimp, main, pdb, register)
+from gimpfu import (GRAY, PF_DIRNAME, PF_DRAWABLE, PF_FILENAME, PF_IMAGE, PF_LAYER, PF_OPTION, PF_SPINNER,  # noqa: E402
+                    PF_STRING, PF_TOGGLE, gimp, main, pdb, register)
 
+import hintcolor2_adapter as adapter  # noqa: E402
 import hintcolor2_hints  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_links as links  # noqa: E402
 import hintcolor_protocol as protocol  # noqa: E402
 import hintcolor_procedures as table  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
-from hintcolor2_layers import (Layers, hint_layer_request, link, progress, read_pixels, selected_layer,  # noqa: E402
-                               show_error, show_message, write_pixels)
+import hintcolor_steps as steps  # noqa: E402
+from hintcolor2_layers import Layers, hint_layer_request, progress, read_pixels, selected_layer, show_error  # noqa: E402
 
-NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 # the nicks of Colorize's options, by the index gimpfu passes
 HINTS, ENGINES, DEVICES, PRECISIONS = [table.procedure(table.GIMP2, table.COLORIZE).param(name).nicks()
                                        for name in ("hints", "engine", "device", "precision")]
@@ -65,36 +66,6 @@ def colorize_with_worker(image, photo, hint_layer, options):
     return worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
 
 
-def write_result(image, photo, hint_layer, data, alpha):
-    """Replace the photo's previous result layer (if any) by a new one directly above the photo; the
-    active layer stays active (a new result stands in for an active old one)."""
-    layers = Layers(image)
-    old = layers.pick(links.result_of(layers.records, layers.record(photo))[0])
-    active = image.active_layer
-    if old is not None:
-        if active is not None and active.ID == old.ID:
-            active = None
-        image.remove_layer(old)
-    layer = gimp.Layer(image, links.RESULT_LAYER_NAME, photo.width, photo.height,
-                       RGBA_IMAGE if alpha else RGB_IMAGE, 100, LAYER_MODE_NORMAL)
-    link(layer, links.RESULT, {"photo": photo.tattoo, "hints": hint_layer.tattoo if hint_layer is not None else None})
-    pdb.gimp_image_insert_layer(image, layer, layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo))
-    layer.set_offsets(*photo.offsets)
-    write_pixels(layer, data)
-    if not pdb.gimp_selection_is_empty(image):
-        pdb.gimp_layer_add_mask(layer, pdb.gimp_layer_create_mask(layer, ADD_MASK_SELECTION))
-    pdb.gimp_image_set_active_layer(image, active if active is not None else layer)
-
-
-def notify_once(text):
-    """Show a notice that is not an error once per GIMP session (after the progress has ended: see show_error)."""
-    shown = gimp.parasite_find(NOTICES_SHOWN)
-    record = requests.notices_after(shown.data if shown is not None else None, text)
-    if record is not None:
-        gimp.attach_new_parasite(NOTICES_SHOWN, 0, record)
-        show_message(text)
-
-
 def colorize(image, drawable, hints, hint_layer, engine, device, work_size, precision, snap_hints):
     """Colorize with Hints: errors are shown once, in one line (pdb.gimp_message), and change nothing."""
     try:
@@ -110,16 +81,10 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
         show_error(e)
         return
     progress(0.9, "Writing the result")
-    pdb.gimp_image_undo_group_start(image)
-    try:
-        if image.base_type != RGB:
-            pdb.gimp_image_convert_rgb(image)
-        write_result(image, photo, hint, pixels, protocol.result_has_alpha(reply))
-    finally:
-        pdb.gimp_image_undo_group_end(image)
+    steps.apply_result(adapter, image, photo, hint, pixels, protocol.result_has_alpha(reply))
     pdb.gimp_progress_end()
-    if reply.get("notice"):
-        notify_once(requests.sentence(reply["notice"]))
+    if reply.get("notice"):  # after the progress (see show_error)
+        steps.notify_once(adapter, requests.sentence(reply["notice"]))
     gimp.displays_flush()
 
 
@@ -132,31 +97,8 @@ def add_hint_layer(image, drawable):
     except links.UserError:
         photo, hint = None, None
     hint = layers.pick(hint or (links.hint_layer_of(layers.records, photo) if photo is not None else None))
-    pdb.gimp_image_undo_group_start(image)
-    try:
-        if hint is not None:
-            if not hint.visible:
-                hint.visible = True
-        else:
-            hint = new_hint_layer(image, layers, layers.pick(photo))
-        pdb.gimp_image_set_active_layer(image, hint)
-    finally:
-        pdb.gimp_image_undo_group_end(image)
+    steps.show_hint_layer(adapter, image, layers.pick(photo), hint)
     gimp.displays_flush()
-
-
-def new_hint_layer(image, layers, photo):
-    """A transparent canvas-size "Color Hints" layer above the photo, linked to it (grayscale images become RGB)."""
-    if image.base_type != RGB:
-        pdb.gimp_image_convert_rgb(image)
-    layer = gimp.Layer(image, links.HINT_LAYER_NAME, image.width, image.height, RGBA_IMAGE, 100, LAYER_MODE_NORMAL)
-    parent, position = None, 0
-    if photo is not None:
-        link(layer, links.HINTS, photo.tattoo)
-        parent, position = layers.parent[photo.ID], pdb.gimp_image_get_item_position(image, photo)
-    pdb.gimp_image_insert_layer(image, layer, parent, position)
-    pdb.gimp_drawable_fill(layer, FILL_TRANSPARENT)
-    return layer
 
 
 IMAGE = [(PF_IMAGE, "image", "Input image", None), (PF_DRAWABLE, "drawable", "Input drawable", None)]

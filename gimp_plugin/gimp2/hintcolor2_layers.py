@@ -1,7 +1,7 @@
 """GIMP 2.10's side of the layer bookkeeping, pixels and progress (gimpfu, Python 2.7).
 
 Describes the image's layers to the shared rules (hintcolor_links.py) and hands back the layers
-they pick; reads and writes 8-bit pixel regions (gimpfu plug-ins get 8-bit pixels whatever the
+they pick; reads 8-bit pixel regions (gimpfu plug-ins get 8-bit pixels whatever the
 image's precision).
 """
 import sys
@@ -44,7 +44,7 @@ class Layers(object):
 
 
 def link(layer, name, value):
-    """Attach a link parasite; done before the layer is inserted, it is part of the insertion's undo step."""
+    """Attach a link parasite (an undo step; before a layer is inserted: part of the insertion's undo step)."""
     layer.attach_new_parasite(name, PARASITE_PERSISTENT | PARASITE_UNDOABLE, links.encode_link(value))
 
 
@@ -79,14 +79,6 @@ def hint_layer_request(photo, hint_layer):
     hintcolor_protocol.hint_layer_request."""
     return protocol.hint_layer_request(photo.offsets, hint_layer.offsets, (hint_layer.width, hint_layer.height),
                                        as_rgba(read_pixels(hint_layer), hint_layer.bpp))
-
-
-def write_pixels(layer, data):
-    """Fill a new layer with 8-bit pixels of its own channels."""
-    region = layer.get_pixel_rgn(0, 0, layer.width, layer.height, True, False)
-    region[0:layer.width, 0:layer.height] = data
-    layer.flush()
-    layer.update(0, 0, layer.width, layer.height)
 
 
 def show_error(error):

@@ -4,7 +4,8 @@
 Glue only: find the photo and its hint layer (hintcolor_layers.py), ask for options
 (hintcolor_dialog.py), hand the pixels to the hintcolor worker (hintcolor_client.py; the requests
 are built by hintcolor_protocol.py), write the result into the photo's result layer above it as one
-undo step. The procedures (names, menus, options) are declared in hintcolor_procedures.py, shared
+undo step (hintcolor_steps.py, shared with GIMP 2.10, through this GIMP's calls in
+hintcolor_adapter.py). The procedures (names, menus, options) are declared in hintcolor_procedures.py, shared
 with GIMP 2.10; create_procedure registers them.
 """
 import os
@@ -18,16 +19,17 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import GLib, GObject, Gegl, Gimp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hintcolor_adapter as adapter  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_hints as hints  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 import hintcolor_protocol as protocol  # noqa: E402
 import hintcolor_procedures as table  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
+import hintcolor_steps as steps  # noqa: E402
 from hintcolor_layers import failure  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
-NOTICES_SHOWN = "hintcolor-notices-shown"  # a global parasite that is not saved: once per GIMP session
 U8 = (Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
 
 
@@ -69,74 +71,9 @@ def colorize_with_worker(photo, hint_layer, options):
 
 
 def write_result(image, photo, hint_layer, data, babl):
-    """Write the result into the photo's result layer, directly above the photo: the one it has (made
-    to fit, see fit_result), else a new one. Each change is an undo step of the caller's group; no
-    layer is removed or inserted on a re-run, so undo and redo leave the selected layers alone (GIMP
-    selects a layer whose removal it undoes). The layers selected before stay selected."""
-    width, height = photo.get_width(), photo.get_height()
-    rectangle = Gegl.Rectangle.new(0, 0, width, height)
-    alpha = babl.startswith("R'G'B'A")
-    link = {"photo": photo.get_tattoo(), "hints": hint_layer.get_tattoo() if hint_layer is not None else None}
-    layer, linked = layers.result_of(image, photo)
-    if layer is None:
-        selected = image.get_selected_layers()
-        layer = new_result_layer(image, photo, alpha, link)
-        buffer = layer.get_buffer()  # a new layer's pixels need no undo step: its insertion has one
-        buffer.set(rectangle, babl, data)
-        buffer.flush()
-        image.set_selected_layers(selected or [layer])  # inserting selected it
-    else:
-        fit_result(image, photo, layer, alpha, link if link != linked else None)
-        shadow = layer.get_shadow_buffer()
-        shadow.set(rectangle, babl, data)
-        shadow.flush()
-        layer.merge_shadow(True)
-    if not Gimp.Selection.is_empty(image):
-        layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
-    layer.update(0, 0, width, height)
-
-
-def new_result_layer(image, photo, alpha, link):
-    """A new result layer (RGB, with alpha if ``alpha``) of the photo's size and place, directly above it."""
-    kind = Gimp.ImageType.RGBA_IMAGE if alpha else Gimp.ImageType.RGB_IMAGE
-    layer = Gimp.Layer.new(image, layers.RESULT_LAYER_NAME, photo.get_width(), photo.get_height(), kind, 100,
-                           Gimp.LayerMode.NORMAL)
-    layers.link(layer, layers.RESULT, link)
-    image.insert_layer(layer, photo.get_parent(), image.get_item_position(photo))
-    _, x, y = photo.get_offsets()
-    layer.set_offsets(x, y)
-    return layer
-
-
-def fit_result(image, photo, layer, alpha, link):
-    """Make the photo's existing result layer what new_result_layer would give (its pixels aside):
-    the photo's size, place and alpha, directly above it, shown, no mask, ``link`` (None: as it is);
-    only what differs is changed, each as an undoable step."""
-    if link is not None:  # (undoing a parasite's change makes GIMP 3 print a harmless CRITICAL: only when needed)
-        layers.link(layer, layers.RESULT, link)
-    position = image.get_item_position(photo)
-    if layers.parent_id(layer) != layers.parent_id(photo) or image.get_item_position(layer) > position:
-        image.reorder_item(layer, photo.get_parent(), position)
-    elif image.get_item_position(layer) < position - 1:
-        image.reorder_item(layer, photo.get_parent(), position - 1)  # the photo moves up once the layer is out
-    if (layer.get_width(), layer.get_height()) != (photo.get_width(), photo.get_height()):
-        layer.resize(photo.get_width(), photo.get_height(), 0, 0)
-    if layer.get_offsets()[1:] != photo.get_offsets()[1:]:
-        layer.set_offsets(*photo.get_offsets()[1:])
-    if layer.get_mask() is not None:
-        layer.remove_mask(Gimp.MaskApplyMode.DISCARD)
-    if alpha and not layer.has_alpha():
-        layer.add_alpha()
-    elif layer.has_alpha() and not alpha:
-        layer.flatten()
-    if layer.get_name() != layers.RESULT_LAYER_NAME:
-        layer.set_name(layers.RESULT_LAYER_NAME)
-    if not layer.get_visible():
-        layer.set_visible(True)
-    if layer.get_opacity() != 100:
-        layer.set_opacity(100)
-    if layer.get_mode() != Gimp.LayerMode.NORMAL:
-        layer.set_mode(Gimp.LayerMode.NORMAL)
+    """Write the result (``data`` in the babl format ``babl``) into the photo's result layer: see
+    hintcolor_steps.write_result (the layers selected before stay selected)."""
+    steps.write_result(adapter, image, photo, hint_layer, (data, babl), babl.startswith("R'G'B'A"))
 
 
 def hint_layer_for(image, photo, selected_hint, config):
@@ -149,16 +86,6 @@ def hint_layer_for(image, photo, selected_hint, config):
     if config.get_property("hints") == "none":
         return None
     return selected_hint or layers.hint_layer_of(image, photo)
-
-
-def notify_once(text):
-    """Show a notice that is not an error once per GIMP session: during the run it goes to the
-    status bar (GIMP puts a one-line message of a plug-in with a progress there)."""
-    shown = Gimp.get_parasite(NOTICES_SHOWN)
-    record = requests.notices_after(shown.get_data() if shown is not None else None, text)
-    if record is not None:
-        Gimp.attach_parasite(Gimp.Parasite.new(NOTICES_SHOWN, 0, list(record)))
-        Gimp.message(text)
 
 
 def run_colorize(procedure, run_mode, image, drawables, config, data):
@@ -185,15 +112,9 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
     except client.WorkerError as e:
         return failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(e))
     progress(0.9, "Writing the result")
-    image.undo_group_start()
-    try:
-        if image.get_base_type() != Gimp.ImageBaseType.RGB:
-            image.convert_rgb()
-        write_result(image, photo, hint_layer, pixels, babl)
-    finally:
-        image.undo_group_end()
-    if reply.get("notice"):
-        notify_once(requests.sentence(reply["notice"]))
+    steps.apply_result(adapter, image, photo, hint_layer, (pixels, babl), babl.startswith("R'G'B'A"))
+    if reply.get("notice"):  # during the run, with the progress: in the status bar
+        steps.notify_once(adapter, requests.sentence(reply["notice"]))
     Gimp.progress_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
@@ -211,12 +132,7 @@ def run_live(procedure, run_mode, image, drawables, config, data):
         return failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
     hint_layer = hint_layer or layers.hint_layer_of(image, photo)
     if hint_layer is None:
-        image.undo_group_start()
-        try:
-            hint_layer = add_hint_layer(image, photo)
-            image.set_selected_layers([hint_layer])
-        finally:
-            image.undo_group_end()
+        hint_layer = steps.show_hint_layer(adapter, image, photo, None)
         Gimp.displays_flush()
     import hintcolor_live
 
@@ -234,31 +150,9 @@ def run_add_hint_layer(procedure, run_mode, image, drawables, config, data):
     except layers.UserError:
         photo, hint_layer = None, None
     hint_layer = hint_layer or (layers.hint_layer_of(image, photo) if photo is not None else None)
-    image.undo_group_start()
-    try:
-        if hint_layer is not None:
-            if not hint_layer.get_visible():
-                hint_layer.set_visible(True)
-        else:
-            hint_layer = add_hint_layer(image, photo)
-        image.set_selected_layers([hint_layer])
-    finally:
-        image.undo_group_end()
+    steps.show_hint_layer(adapter, image, photo, hint_layer)
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
-
-
-def add_hint_layer(image, photo):
-    """A transparent canvas-size "Color Hints" layer above the photo, linked to it (grayscale images become RGB)."""
-    if image.get_base_type() != Gimp.ImageBaseType.RGB:
-        image.convert_rgb()
-    layer = Gimp.Layer.new(image, layers.HINT_LAYER_NAME, image.get_width(), image.get_height(),
-                           Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
-    if photo is not None:
-        layers.link(layer, layers.HINTS, photo.get_tattoo())
-    image.insert_layer(layer, photo.get_parent() if photo else None, image.get_item_position(photo) if photo else 0)
-    layer.fill(Gimp.FillType.TRANSPARENT)
-    return layer
 
 
 RUNS = {table.ADD_HINT_LAYER: run_add_hint_layer, table.COLORIZE: run_colorize, table.LIVE: run_live,

@@ -2,15 +2,17 @@
 
 GIMP's layer chooser shows a thumbnail without a name and offers no "none", so the hint layer is
 a drop-down of the image's layers by name, with "None (automatic colors)" first. Options the
-propagation engine does not use are insensitive while it is chosen.
+chosen engine does not read (hintcolor_protocol.ENGINE_OPTIONS) are insensitive.
 """
 import gi
 
 gi.require_version("Gtk", "3.0")
 from gi.repository import GObject, Gimp, GimpUi, Gtk  # noqa: E402
 
+import hintcolor_protocol as protocol  # noqa: E402
+
 NONE = "none"
-NETWORK_ONLY = ("device", "work-size", "precision")
+OPTIONS = ("engine", "device", "work-size", "precision", "snap-hints")
 CHOICES = ("engine", "device", "precision")
 
 
@@ -32,18 +34,19 @@ def run_dialog(procedure, config, choices, chosen):
     label.set_mnemonic_widget(hint_combo)
     row.pack_start(label, False, False, 0)
     row.pack_start(hint_combo, True, True, 0)
-    dialog.fill(["engine", "device", "work-size", "precision", "snap-hints"])
+    dialog.fill(list(OPTIONS))
     content = dialog.get_content_area()
     content.pack_start(row, False, False, 0)
     content.reorder_child(row, 0)
     row.show_all()
 
     def update_sensitivity(*_):
-        network = config.get_property("engine") != "propagate"
-        for name in NETWORK_ONLY:
+        read = protocol.options_read(config.get_property("engine"))
+        for name in OPTIONS:
+            option = name.replace("-", "_")  # the worker's name of the option
             widget = dialog.get_widget(name, GObject.TYPE_NONE)
-            if widget is not None:
-                widget.set_sensitive(network)
+            if widget is not None and option in protocol.options_read("auto"):  # some engine reads it
+                widget.set_sensitive(option in read)
 
     handler = config.connect("notify::engine", update_sensitivity)
     update_sensitivity()

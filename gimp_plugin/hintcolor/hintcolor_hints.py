@@ -1,7 +1,8 @@
 """Suggest Hint Colors, Export Hints... and Import Hints...: the hint layer beyond painting.
 
 Glue only, like hintcolor.py: the worker computes (``suggest``, ``export_hints``,
-``import_hints``; see hintcolor_protocol.py), this module moves pixels and files.
+``import_hints``; see hintcolor_protocol.py), this module moves pixels and files; the palette and
+the imported layer are made by the steps shared with GIMP 2.10 (hintcolor_steps.py).
 
 - Suggest Hint Colors: for each sample point on the image (or, with none, each painted dot of
   the photo's hint layer), the colors the network thinks likely there fill the palette
@@ -14,10 +15,12 @@ import os
 
 from gi.repository import GLib, Gegl, Gimp
 
+import hintcolor_adapter as adapter
 import hintcolor_client as client
 import hintcolor_layers as layers
 import hintcolor_protocol as protocol
 import hintcolor_requests as requests
+import hintcolor_steps as steps
 from hintcolor_worker import connect, hint_layer_request, read_pixels
 
 
@@ -52,18 +55,6 @@ def ask(header, payload):
     return connect().request(header, payload, progress=progress)
 
 
-def fill_palette(canvas_points, suggestions):
-    """The palette "hintcolor suggestions", emptied, one row per point; made the active palette."""
-    palette = Gimp.Palette.get_by_name(requests.PALETTE) or Gimp.Palette.new(requests.PALETTE)
-    while palette.get_color_count():
-        palette.delete_entry(palette.get_color_count() - 1)
-    palette.set_columns(max([len(found) for found in suggestions] + [1]))
-    for name, color in requests.palette_entries(canvas_points, suggestions):
-        palette.add_entry(name, Gegl.Color.new(color))
-    Gimp.context_set_palette(palette)
-    return palette
-
-
 def run_suggest(procedure, run_mode, image, drawables, config, data):
     Gegl.init(None)
     try:
@@ -84,7 +75,7 @@ def run_suggest(procedure, run_mode, image, drawables, config, data):
         return layers.failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(e))
     _, px, py = photo.get_offsets()
     where = canvas if points else [(x + px, y + py) for x, y in reply["points"]]
-    fill_palette(where, reply["suggestions"])
+    steps.fill_palette(adapter, where, reply["suggestions"])
     Gimp.progress_end()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
 
@@ -132,31 +123,6 @@ def run_export(procedure, run_mode, image, drawables, config, data):
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
 
 
-def add_imported_layer(image, photo, name, pixels):
-    """A new hint layer of the photo's size over it, with ``pixels`` (RGBA u8), linked to the photo,
-    above its current hint layer if it has one; selected. One undo step."""
-    image.undo_group_start()
-    try:
-        if image.get_base_type() != Gimp.ImageBaseType.RGB:
-            image.convert_rgb()
-        width, height = photo.get_width(), photo.get_height()
-        layer = Gimp.Layer.new(image, "%s (%s)" % (layers.HINT_LAYER_NAME, name), width, height,
-                               Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
-        layers.link(layer, layers.HINTS, photo.get_tattoo())
-        above = layers.hint_layer_of(image, photo) or photo
-        image.insert_layer(layer, above.get_parent(), image.get_item_position(above))
-        _, x, y = photo.get_offsets()
-        layer.set_offsets(x, y)
-        buffer = layer.get_buffer()
-        buffer.set(Gegl.Rectangle.new(0, 0, width, height), "R'G'B'A u8", pixels)
-        buffer.flush()
-        layer.update(0, 0, width, height)
-        image.set_selected_layers([layer])
-    finally:
-        image.undo_group_end()
-    return layer
-
-
 def run_import(procedure, run_mode, image, drawables, config, data):
     Gegl.init(None)
     try:
@@ -173,7 +139,7 @@ def run_import(procedure, run_mode, image, drawables, config, data):
         _, pixels = ask(header, content)
     except client.WorkerError as e:
         return layers.failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(e))
-    add_imported_layer(image, photo, os.path.basename(path), pixels)
+    steps.add_imported_layer(adapter, image, photo, os.path.basename(path), (pixels, "R'G'B'A u8"))
     Gimp.progress_end()
     Gimp.displays_flush()
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())

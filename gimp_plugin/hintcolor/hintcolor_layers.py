@@ -52,7 +52,7 @@ def parent_id(layer):
 
 
 def link(layer, name, value):
-    """Attach a link parasite; done before the layer is inserted, it is part of the insertion's undo step."""
+    """Attach a link parasite (an undo step; before a layer is inserted: part of the insertion's undo step)."""
     data = list(links.encode_link(value))
     layer.attach_parasite(Gimp.Parasite.new(name, Gimp.PARASITE_PERSISTENT | Gimp.PARASITE_UNDOABLE, data))
 

@@ -17,6 +17,7 @@ import torch
 from .. import fullres
 from ..errors import InputError
 from ..hints import Hint
+from ..worker.protocol import ENGINE_OPTIONS
 from .base import Engine, Known, Options, Resize, hint_planes
 from .weights import load_model
 
@@ -61,7 +62,7 @@ class NetworkEngine(Engine):
     can_suggest = True
     full_lightness = False
     stage = "Computing colors with the network"
-    uses = frozenset({"device", "precision", "work_size", "resize"})
+    uses = ENGINE_OPTIONS[name]
 
     def __init__(self, weights: str | os.PathLike, device: torch.device, dtype: torch.dtype) -> None:
         super().__init__(device, dtype)

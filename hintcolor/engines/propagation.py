@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from .. import fullres
 from ..hints import Hint
+from ..worker.protocol import ENGINE_OPTIONS
 from .base import Engine, Known, Options, hint_planes
 
 #: Pixels up to which a level is solved exactly (sparse LU); coarser than that is never needed.
@@ -184,7 +185,7 @@ class PropagationEngine(Engine):
     can_suggest = False
     full_lightness = True
     stage = "Propagating the hints"
-    uses = frozenset()
+    uses = ENGINE_OPTIONS[name]
 
     def grid(self, width: int, height: int, options: Options) -> tuple[int, int]:
         return solve_size(width, height, PREVIEW_SOLVE_SIDE if options.preview else MAX_SOLVE_SIDE)

@@ -294,6 +294,17 @@ def shutdown_header():
     return {"op": SHUTDOWN}
 
 
+#: The options each engine reads, of those a Colorizer or the worker takes for the network; the
+#: others do not change its result. The engines' ``uses`` (hintcolor.engines) are these sets.
+ENGINE_OPTIONS = {"siggraph17": frozenset(["device", "precision", "work_size", "resize"]), "propagate": frozenset()}
+
+
+def options_read(engine):
+    """The options (of :data:`ENGINE_OPTIONS`) the engine choice ``engine`` reads; for ``"auto"``,
+    those of every engine (either may run)."""
+    return frozenset().union(*[used for name, used in ENGINE_OPTIONS.items() if engine in ("auto", name)])
+
+
 def worker_options(engine, device, work_size, precision, snap_hints):
     """A colorize request's options (the worker leaves those the chosen engine does not read at their
     defaults)."""
