@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_gimp import _weights  # noqa: E402
 from gimp.harness import GIMPS  # noqa: E402
-from gimp.live import first_after, live_gimp, log_text, open_panel, pencil_dot, preview_timings  # noqa: E402
+from gimp.live import STEPS, first_after, live_gimp, log_text, open_panel, pencil_dot, preview_timings  # noqa: E402
 from gimp.window import wait_for  # noqa: E402
 
 GIMP = GIMPS[0]
@@ -50,15 +50,23 @@ def measure(engine: str, megapixels: float, strokes: int, weights: Path | None) 
         else:  # nothing painted yet: the propagation engine's first request is refused ("paint dots")
             open_panel(gimp, first_result=False)
             wait_for(lambda: "request: error" in log_text(gimp.host), 300, "the panel's request without dots")
-        times: dict[str, list[float]] = {"preview": [], "full": []}
+        times: dict[str, list[float]] = {"preview": [], "full": [], "worker": [], "stroke end -> noticed": []}
+        times.update({step: [] for step in STEPS[1:]})
+        ends = []
         for index in range(strokes):
-            stroke = pencil_dot(gimp, 640 + 40 * (index % 4), 360 + 50 * (index // 4))
-            for kind in times:
-                times[kind].append(first_after(gimp.host, kind, stroke))
+            ends.append(pencil_dot(gimp, 640 + 40 * (index % 4), 360 + 50 * (index // 4)))
+            for kind in ("preview", "full"):
+                times[kind].append(first_after(gimp.host, kind, ends[-1]))
         log = log_text(gimp.host)
         if f"({ENGINES[engine]})" not in log:
             raise SystemExit(f"the worker did not run the {engine} engine; its log:\n{log}")
-        times["worker"] = [computed for _, computed in preview_timings(gimp.host)][-strokes:]
+        timings = preview_timings(gimp.host)
+        for stroke, took in zip(ends, times["preview"]):  # the preview each stroke's figure is of
+            shown_at, computed, steps = next(t for t in timings if abs(t[0] - (stroke + took)) < 1e-3)
+            times["worker"].append(computed)
+            times["stroke end -> noticed"].append(shown_at - steps["noticed"] - stroke)
+            for step in STEPS[1:]:
+                times[step].append(steps[step])
         return times
 
 
@@ -74,23 +82,35 @@ def row(engine: str, megapixels: float, times: dict[str, list[float]]) -> str:
             f"{statistics.median(later['full']):5.2f} s {max(later['full']):5.2f} s")
 
 
+def breakdown(engine: str, megapixels: float, times: dict[str, list[float]]) -> str:
+    """One line: where a later stroke's preview time goes, the median of each step (seconds)."""
+    later = [name for name in times if name not in ("preview", "full")]
+    return f"{engine:12} {megapixels:<5g} " + "  ".join(f"{statistics.median(times[name][1:] or times[name][:1]):5.3f}"
+                                                         for name in later)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))
     parser.add_argument("--megapixels", type=float, nargs="+", default=[1, 12])
     parser.add_argument("--strokes", type=int, default=5)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         weights = _weights(Path(tmp)) if "network" in args.engines else None
         results = {(engine, mp): measure(engine, mp, args.strokes, weights if engine == "network" else None)
                    for engine in args.engines for mp in args.megapixels}
     print(f"GIMP 3.0.4 window, live panel, {args.strokes} pencil strokes per engine and size, stroke end -> live "
           f"layer written and displayed (full quality includes the 0.8 s pause); in brackets the worker's time "
-          f"for the preview; load average {os.getloadavg()[0]:.1f} at the end")
+          f"for the preview; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     print(f"{'engine':12} {'MP':5} first stroke: preview (worker)   full       later strokes: preview median worst "
           f"(worker)   full median worst")
     for (engine, mp), times in results.items():
         print(row(engine, mp, times))
+    print("\nWhere a later stroke's preview time goes (median seconds; the first stroke's if there is only one):")
+    print(f"{'engine':12} {'MP':5} " + " | ".join(name for name in next(iter(results.values())) if name not in ("preview", "full")))
+    for (engine, mp), times in results.items():
+        print(breakdown(engine, mp, times))
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ class LivePanel(object):
         self.capabilities = {}  # what the worker's engine can do, known from the first result
         self.outcome = "closed"
         self.failures = 0
+        self.noticed = time.time()  # when the panel noticed the newest change (time.time())
         self.window = self._build_window()
 
     # -- the window ---------------------------------------------------------------------------
@@ -181,6 +182,7 @@ class LivePanel(object):
         signature = self._hint_signature()
         if self.signature is not None and signature != self.signature:
             self.schedule.change(now)
+            self.noticed = time.time()
         self.signature = signature
         photo = thumbnail(self.photo) + tuple(self.photo.get_offsets())
         if self.photo_signature is not None and photo != self.photo_signature:
@@ -227,13 +229,14 @@ class LivePanel(object):
 
     def _start(self, job):
         kind, version = job
+        times = {"noticed": self.noticed, "start": time.time()}  # when each step began or ended (time.time())
         header, payload, hint_layer = self._request(kind)
         self.schedule.started(job)
         if kind != SUGGEST:
             self.status.set_text("Updating the preview..." if kind == PREVIEW else "Computing the full-quality result...")
         self.request = connect()
-        started = time.time()
-        thread = threading.Thread(target=self._ask, args=(self.request, header, payload, job, hint_layer, started))
+        times["read"] = time.time()
+        thread = threading.Thread(target=self._ask, args=(self.request, header, payload, job, hint_layer, times))
         thread.daemon = True
         thread.start()
 
@@ -273,16 +276,18 @@ class LivePanel(object):
                     self.point = centre
         self.last_read = (place, data, patches or [])
 
-    def _ask(self, worker, header, payload, job, hint_layer, started):
+    def _ask(self, worker, header, payload, job, hint_layer, times):
         """In a thread: one request; its outcome goes back to GIMP's main loop."""
         try:
             reply, data = worker.request(header, payload)
             outcome = (reply, data, None)
         except client.WorkerError as e:
             outcome = (None, None, e)
-        GLib.idle_add(self._finished, job, outcome, hint_layer, started)
+        times["replied"] = time.time()
+        GLib.idle_add(self._finished, job, outcome, hint_layer, times)
 
-    def _finished(self, job, outcome, hint_layer, started):
+    def _finished(self, job, outcome, hint_layer, times):
+        times["main"] = time.time()
         reply, data, error = outcome
         self.request = None
         cancelled = error is not None and self.schedule.running is not None and self.schedule.version > job[1]
@@ -301,12 +306,12 @@ class LivePanel(object):
         elif job[0] == SUGGEST:
             self._show_suggestions(reply["points"][0], reply["suggestions"][0])
         else:
-            self._show(job, reply, data, hint_layer, started)
+            self._show(job, reply, data, hint_layer, times)
         if self.schedule.finishing and self.schedule.done():
             self._apply()
         return False
 
-    def _show(self, job, reply, data, hint_layer, started):
+    def _show(self, job, reply, data, hint_layer, times):
         babl = result_babl(reply, self.babl)
         self._write_live_layer(data, babl)
         self.result = (data, babl, hint_layer) if job[0] == FULL else None
@@ -315,9 +320,13 @@ class LivePanel(object):
         self.engine.set_text("Engine: %s on %s" % (self.capabilities.get("label", reply.get("engine")), device.upper()))
         if not self.capabilities.get("suggest"):
             self.where.set_text("Color suggestions need the network's weights (README: Weights).")
-        took = time.time() - started
-        self.status.set_text(("Preview" if job[0] == PREVIEW else "Full quality") + " (%.2f s)" % took)
-        self.worker.note("live: %s shown at %.3f (asked %.2f s before)" % (job[0], time.time(), took))
+        shown = time.time()
+        self.status.set_text(("Preview" if job[0] == PREVIEW else "Full quality") + " (%.2f s)" % (shown - times["read"]))
+        steps = (times["start"] - times["noticed"], times["read"] - times["start"], times["replied"] - times["read"],
+                 times["main"] - times["replied"], shown - times["main"])
+        self.worker.note("live: %s shown at %.3f (noticed %.3f s before; waited %.3f s, read the hints in %.3f s, "
+                         "asked the worker %.3f s, waited for GIMP %.3f s, wrote the layer in %.3f s)"
+                         % ((job[0], shown, shown - times["noticed"]) + steps))
 
     def _write_live_layer(self, data, babl):
         """The live layer's pixels (added above the photo and its result, which it hides, with the

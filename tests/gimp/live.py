@@ -106,14 +106,19 @@ def first_after(host: Path, kind: str, start: float, timeout: float = 120) -> fl
                     f"the {kind} result")
 
 
-def preview_timings(host: Path) -> list[tuple[float, float]]:
-    """(time shown, seconds the worker computed it) of each preview the panel showed."""
+STEPS = ("noticed", "waited", "read the hints in", "asked the worker", "waited for GIMP", "wrote the layer in")
+
+
+def preview_timings(host: Path) -> list[tuple[float, float, dict[str, float]]]:
+    """(time shown, seconds the worker computed it, the panel's steps: seconds each of :data:`STEPS`,
+    "noticed" being how long before it was shown the panel noticed the change) of each preview shown."""
     timings, computed = [], None
     for line in log_text(host).splitlines():
         done = re.search(r"done in ([0-9.]+) s", line)
-        shown_at = re.search(r"live: preview shown at ([0-9.]+)", line)
+        shown_at = re.search(r"live: preview shown at ([0-9.]+) \((.*)\)", line)
         if done:
             computed = float(done.group(1))
         elif shown_at:
-            timings.append((float(shown_at.group(1)), computed))
+            steps = {step: float(re.search(rf"{step} ([0-9.]+) s", shown_at.group(2)).group(1)) for step in STEPS}
+            timings.append((float(shown_at.group(1)), computed, steps))
     return timings
