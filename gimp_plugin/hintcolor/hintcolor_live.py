@@ -35,7 +35,7 @@ from gi.repository import GLib, Gegl, Gimp, GimpUi, Gtk  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 import hintcolor_protocol as protocol  # noqa: E402
-from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
+from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box, dirty_rect  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
@@ -66,7 +66,7 @@ class LivePanel(object):
         self.signature = None
         self.photo_signature = None
         self.photo_sent = False
-        self.last_read = None  # (size and offsets, pixels, patches) of the hint layer as last read
+        self.last_read = None  # (size and offsets, pixels, thumbnail) of the hint layer as last read
         self.hints_read = None  # (version, header, payload) of the hint layer for the requests of a version
         self.point = (photo.get_width() / 2.0, photo.get_height() / 2.0)  # the last dot (photo pixels); first the centre
         self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
@@ -253,28 +253,48 @@ class LivePanel(object):
         self.photo_sent = True
         hint_layer = self.hint_layer if self.hint_layer.is_valid() else None
         if hint_layer is not None:
-            if self.hints_read is None or self.hints_read[0] != self.schedule.version:  # read once per change
-                data = read_pixels(hint_layer, "R'G'B'A u8")
+            whole = kind == FULL  # what Apply writes is made from the whole layer, read anew
+            if self.hints_read is None or self.hints_read[0] != self.schedule.version or (whole and not self.hints_read[3]):
+                data, whole = self._read_hint_layer(hint_layer, whole)
                 hints, patches = hint_layer_request(self.photo, hint_layer, data)
-                self._note_new_dot(hints, data)
-                self.hints_read = (self.schedule.version, hints, patches)
-            _, header["hints"], patches = self.hints_read
+                self.hints_read = (self.schedule.version, hints, patches, whole)
+            _, header["hints"], patches, _ = self.hints_read
             payload.extend(patches)
         if kind == SUGGEST:
             header = protocol.suggestions_at(header, [list(self.point)], SUGGESTIONS)
         return header, payload, hint_layer
 
-    def _note_new_dot(self, hints, data):
-        """Remember where the hint layer changed since it was last read: the last painted dot."""
-        place = (hints["width"], hints["height"], hints["x"], hints["y"])
-        patches = hints.get("patches")
-        if self.last_read is not None and self.last_read[0] == place and patches is not None:
-            box = changed_box(self.last_read[1], data, hints["width"], self.last_read[2] + patches)
-            if box is not None:
-                centre = ((box[0] + box[2]) / 2.0 + hints["x"], (box[1] + box[3]) / 2.0 + hints["y"])
-                if 0 <= centre[0] < self.photo.get_width() and 0 <= centre[1] < self.photo.get_height():
-                    self.point = centre
-        self.last_read = (place, data, patches or [])
+    def _read_hint_layer(self, layer, whole):
+        """The hint layer's RGBA u8 pixels (a bytearray the panel keeps), and whether they were read
+        whole: unless ``whole`` is asked for, only the part of a same-sized layer where its thumbnail
+        changed since the last read (schedule.dirty_rect; at 12 MP a few kB instead of 48 MB).
+        Remembers the last painted dot: where the pixels of such a part changed."""
+        place, thumbnail = self.signature[:4], self.signature[4:]  # this tick's, see _hint_signature
+        last = self.last_read  # (place, pixels, thumbnail) as last read
+        if whole or last is None or last[0] != place or thumbnail[1:] != last[2][1:] or thumbnail[3] != 4:
+            data, whole, box = bytearray(read_pixels(layer, "R'G'B'A u8")), True, None  # a first read, or for Apply
+        else:
+            data, rect = last[1], dirty_rect(last[2][0], thumbnail[0], place[:2], thumbnail[1:3])
+            box = rect and self._splice(data, place[0], rect, read_pixels(layer, "R'G'B'A u8", rect))
+        if box is not None:
+            centre = ((box[0] + box[2]) / 2.0 + place[2] - self.photo.get_offsets()[1],
+                      (box[1] + box[3]) / 2.0 + place[3] - self.photo.get_offsets()[2])
+            if 0 <= centre[0] < self.photo.get_width() and 0 <= centre[1] < self.photo.get_height():
+                self.point = centre
+        self.last_read = (place, data, thumbnail)
+        return data, whole
+
+    @staticmethod
+    def _splice(data, width, rect, pixels):
+        """``pixels`` (RGBA u8 rows of ``rect`` [x, y, w, h]) written into ``data`` (a ``width``-pixel
+        wide layer); returns the box (x0, y0, x1, y1) of the pixels that changed, or None."""
+        x, y, w, h = rect
+        stride, row = width * 4, w * 4
+        old = b"".join(bytes(data[(y + i) * stride + x * 4:(y + i) * stride + x * 4 + row]) for i in range(h))
+        box = changed_box(old, pixels, w, [(0, 0, w, h)])
+        for i in range(h):
+            data[(y + i) * stride + x * 4:(y + i) * stride + x * 4 + row] = pixels[i * row:(i + 1) * row]
+        return box and (box[0] + x, box[1] + y, box[2] + x, box[3] + y)
 
     def _ask(self, worker, header, payload, job, hint_layer, times):
         """In a thread: one request; its outcome goes back to GIMP's main loop."""
@@ -433,6 +453,7 @@ class LivePanel(object):
 
 
 def thumbnail(drawable):
-    """A small preview GIMP keeps of the drawable (bytes), as a tuple element of a signature."""
-    data, _, _, _ = drawable.get_thumbnail_data(THUMBNAIL, THUMBNAIL)
-    return (bytes(data.get_data()),)  # None (AttributeError) while the image closes
+    """A small preview GIMP keeps of the drawable, as elements of a signature: (bytes, width, height,
+    bytes per pixel)."""
+    data, width, height, bpp = drawable.get_thumbnail_data(THUMBNAIL, THUMBNAIL)
+    return (bytes(data.get_data()), width, height, bpp)  # None (AttributeError) while the image closes
