@@ -196,11 +196,12 @@ class LivePanel(object):
         self._advise()
 
     def _hint_signature(self):
-        """What changes when the hint layer's dots do; not its visibility (hidden, its dots still count)."""
+        """What changes when the hint layer's dots do; not its visibility (hidden, its dots still count):
+        (width, height, x, y) + thumbnail(layer)."""
         layer = self.hint_layer
         if not layer.is_valid():
             return None
-        return (layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()) + thumbnail(layer)
+        return (layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()[1:]) + thumbnail(layer)
 
     def _selection_signature(self):
         """None without a selection; else its bounds and thumbnail."""
