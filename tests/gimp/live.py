@@ -86,9 +86,17 @@ def open_panel(gimp: GimpWindow, first_result: bool = True) -> str:
 
 def pencil_dot(gimp: GimpWindow, x: int, y: int) -> float:
     """A click with the pencil at screen (x, y) in the image window; returns when the stroke ended."""
+    return pencil_click(gimp, x, y)[1]
+
+
+def pencil_click(gimp: GimpWindow, x: int, y: int) -> tuple[float, float]:
+    """:func:`pencil_dot`, returning when xdotool was asked to click and when it returned (time.time()):
+    the button went down and up in between."""
     gimp.key("n")  # the pencil
-    gimp.x("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
-    return time.time()
+    gimp.x("xdotool", "mousemove", "--sync", str(x), str(y))
+    asked = time.time()
+    gimp.x("xdotool", "click", "1")
+    return asked, time.time()
 
 
 def pick_suggestion(gimp: GimpWindow, panel: str, seen: int) -> str:
