@@ -3,7 +3,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "gimp_plugin", "hintcolor"))
-from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
+from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box, dirty_rect  # noqa: E402
 
 
 def run(schedule, now, suggestions=False):
@@ -81,3 +81,33 @@ def test_the_last_dot_is_where_the_layer_changed():
     assert changed_box(bytes(old), bytes(new), width, boxes) == (200, 30, 201, 31)
     assert changed_box(bytes(new), bytes(old), width, boxes) == (200, 30, 201, 31)  # erased
     assert changed_box(bytes(old), bytes(old), width, boxes) is None
+
+
+def box_thumbnail(layer, size):
+    """A thumbnail as GIMP makes one: each pixel the mean of its cell of the layer (H×W×4 uint8)."""
+    import numpy as np
+
+    height, width = layer.shape[:2]
+    ys = (np.arange(size[1] + 1) * height) // size[1]
+    xs = (np.arange(size[0] + 1) * width) // size[0]
+    sums = np.add.reduceat(np.add.reduceat(layer.astype(np.int64), ys[:-1], 0), xs[:-1], 1)
+    cells = np.diff(ys)[:, None, None] * np.diff(xs)[None, :, None]
+    return (sums / cells).round().astype(np.uint8).tobytes()
+
+
+def test_a_preview_reads_only_the_part_of_the_layer_whose_thumbnail_changed():
+    """A 1-pixel dot on a 2000×1500 layer moves its 512×384 thumbnail: the part read holds the dot
+    and is a few cells of the thumbnail, also at the layer's edges; nothing changed, nothing read."""
+    import numpy as np
+
+    size, thumbnail_size = (2000, 1500), (512, 384)
+    layer = np.zeros((1500, 2000, 4), np.uint8)
+    layer[100:110, 200:210] = 255  # an earlier dot
+    before = box_thumbnail(layer, thumbnail_size)
+    assert dirty_rect(before, before, size, thumbnail_size) is None
+    for x, y in ((1234, 1345), (0, 0), (1999, 1499)):
+        painted = layer.copy()
+        painted[y, x] = (255, 0, 0, 255)  # moves its thumbnail pixel by one level of alpha at least
+        x0, y0, w, h = dirty_rect(before, box_thumbnail(painted, thumbnail_size), size, thumbnail_size)
+        assert x0 <= x < x0 + w and y0 <= y < y0 + h and 0 <= x0 and x0 + w <= 2000 and 0 <= y0 and y0 + h <= 1500
+        assert w <= 5 * 2000 / 512 + 2 and h <= 5 * 1500 / 384 + 2  # 5 cells, rounded out

@@ -35,7 +35,7 @@ from gi.repository import GLib, Gegl, Gimp, GimpUi, Gtk  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 import hintcolor_protocol as protocol  # noqa: E402
-from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box  # noqa: E402
+from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box, dirty_rect  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
@@ -66,7 +66,7 @@ class LivePanel(object):
         self.signature = None
         self.photo_signature = None
         self.photo_sent = False
-        self.last_read = None  # (size and offsets, pixels, patches) of the hint layer as last read
+        self.last_read = None  # (size and offsets, pixels, thumbnail) of the hint layer as last read
         self.hints_read = None  # (version, header, payload) of the hint layer for the requests of a version
         self.point = (photo.get_width() / 2.0, photo.get_height() / 2.0)  # the last dot (photo pixels); first the centre
         self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
@@ -78,6 +78,7 @@ class LivePanel(object):
         self.capabilities = {}  # what the worker's engine can do, known from the first result
         self.outcome = "closed"
         self.failures = 0
+        self.noticed = time.time()  # when the panel noticed the newest change (time.time())
         self.window = self._build_window()
 
     # -- the window ---------------------------------------------------------------------------
@@ -181,6 +182,7 @@ class LivePanel(object):
         signature = self._hint_signature()
         if self.signature is not None and signature != self.signature:
             self.schedule.change(now)
+            self.noticed = time.time()
         self.signature = signature
         photo = thumbnail(self.photo) + tuple(self.photo.get_offsets())
         if self.photo_signature is not None and photo != self.photo_signature:
@@ -194,11 +196,12 @@ class LivePanel(object):
         self._advise()
 
     def _hint_signature(self):
-        """What changes when the hint layer's dots do; not its visibility (hidden, its dots still count)."""
+        """What changes when the hint layer's dots do; not its visibility (hidden, its dots still count):
+        (width, height, x, y) + thumbnail(layer)."""
         layer = self.hint_layer
         if not layer.is_valid():
             return None
-        return (layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()) + thumbnail(layer)
+        return (layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()[1:]) + thumbnail(layer)
 
     def _selection_signature(self):
         """None without a selection; else its bounds and thumbnail."""
@@ -227,13 +230,14 @@ class LivePanel(object):
 
     def _start(self, job):
         kind, version = job
+        times = {"noticed": self.noticed, "start": time.time()}  # when each step began or ended (time.time())
         header, payload, hint_layer = self._request(kind)
         self.schedule.started(job)
         if kind != SUGGEST:
             self.status.set_text("Updating the preview..." if kind == PREVIEW else "Computing the full-quality result...")
         self.request = connect()
-        started = time.time()
-        thread = threading.Thread(target=self._ask, args=(self.request, header, payload, job, hint_layer, started))
+        times["read"] = time.time()
+        thread = threading.Thread(target=self._ask, args=(self.request, header, payload, job, hint_layer, times))
         thread.daemon = True
         thread.start()
 
@@ -250,39 +254,61 @@ class LivePanel(object):
         self.photo_sent = True
         hint_layer = self.hint_layer if self.hint_layer.is_valid() else None
         if hint_layer is not None:
-            if self.hints_read is None or self.hints_read[0] != self.schedule.version:  # read once per change
-                data = read_pixels(hint_layer, "R'G'B'A u8")
+            whole = kind == FULL  # what Apply writes is made from the whole layer, read anew
+            if self.hints_read is None or self.hints_read[0] != self.schedule.version or (whole and not self.hints_read[3]):
+                data, whole = self._read_hint_layer(hint_layer, whole)
                 hints, patches = hint_layer_request(self.photo, hint_layer, data)
-                self._note_new_dot(hints, data)
-                self.hints_read = (self.schedule.version, hints, patches)
-            _, header["hints"], patches = self.hints_read
+                self.hints_read = (self.schedule.version, hints, patches, whole)
+            _, header["hints"], patches, _ = self.hints_read
             payload.extend(patches)
         if kind == SUGGEST:
             header = protocol.suggestions_at(header, [list(self.point)], SUGGESTIONS)
         return header, payload, hint_layer
 
-    def _note_new_dot(self, hints, data):
-        """Remember where the hint layer changed since it was last read: the last painted dot."""
-        place = (hints["width"], hints["height"], hints["x"], hints["y"])
-        patches = hints.get("patches")
-        if self.last_read is not None and self.last_read[0] == place and patches is not None:
-            box = changed_box(self.last_read[1], data, hints["width"], self.last_read[2] + patches)
-            if box is not None:
-                centre = ((box[0] + box[2]) / 2.0 + hints["x"], (box[1] + box[3]) / 2.0 + hints["y"])
-                if 0 <= centre[0] < self.photo.get_width() and 0 <= centre[1] < self.photo.get_height():
-                    self.point = centre
-        self.last_read = (place, data, patches or [])
+    def _read_hint_layer(self, layer, whole):
+        """The hint layer's RGBA u8 pixels (a bytearray the panel keeps), and whether they were read
+        whole: unless ``whole`` is asked for, only the part of a same-sized layer where its thumbnail
+        changed since the last read (schedule.dirty_rect; at 12 MP a few kB instead of 48 MB).
+        Remembers the last painted dot: where the pixels of such a part changed."""
+        place, thumbnail = self.signature[:4], self.signature[4:]  # this tick's, see _hint_signature
+        last = self.last_read  # (place, pixels, thumbnail) as last read
+        if whole or last is None or last[0] != place or thumbnail[1:] != last[2][1:] or thumbnail[3] != 4:
+            data, whole, box = bytearray(read_pixels(layer, "R'G'B'A u8")), True, None  # a first read, or for Apply
+        else:
+            data, rect = last[1], dirty_rect(last[2][0], thumbnail[0], place[:2], thumbnail[1:3])
+            box = rect and self._splice(data, place[0], rect, read_pixels(layer, "R'G'B'A u8", rect))
+        if box is not None:
+            centre = ((box[0] + box[2]) / 2.0 + place[2] - self.photo.get_offsets()[1],
+                      (box[1] + box[3]) / 2.0 + place[3] - self.photo.get_offsets()[2])
+            if 0 <= centre[0] < self.photo.get_width() and 0 <= centre[1] < self.photo.get_height():
+                self.point = centre
+        self.last_read = (place, data, thumbnail)
+        return data, whole
 
-    def _ask(self, worker, header, payload, job, hint_layer, started):
+    @staticmethod
+    def _splice(data, width, rect, pixels):
+        """``pixels`` (RGBA u8 rows of ``rect`` [x, y, w, h]) written into ``data`` (a ``width``-pixel
+        wide layer); returns the box (x0, y0, x1, y1) of the pixels that changed, or None."""
+        x, y, w, h = rect
+        stride, row = width * 4, w * 4
+        old = b"".join(bytes(data[(y + i) * stride + x * 4:(y + i) * stride + x * 4 + row]) for i in range(h))
+        box = changed_box(old, pixels, w, [(0, 0, w, h)])
+        for i in range(h):
+            data[(y + i) * stride + x * 4:(y + i) * stride + x * 4 + row] = pixels[i * row:(i + 1) * row]
+        return box and (box[0] + x, box[1] + y, box[2] + x, box[3] + y)
+
+    def _ask(self, worker, header, payload, job, hint_layer, times):
         """In a thread: one request; its outcome goes back to GIMP's main loop."""
         try:
             reply, data = worker.request(header, payload)
             outcome = (reply, data, None)
         except client.WorkerError as e:
             outcome = (None, None, e)
-        GLib.idle_add(self._finished, job, outcome, hint_layer, started)
+        times["replied"] = time.time()
+        GLib.idle_add(self._finished, job, outcome, hint_layer, times)
 
-    def _finished(self, job, outcome, hint_layer, started):
+    def _finished(self, job, outcome, hint_layer, times):
+        times["main"] = time.time()
         reply, data, error = outcome
         self.request = None
         cancelled = error is not None and self.schedule.running is not None and self.schedule.version > job[1]
@@ -301,12 +327,12 @@ class LivePanel(object):
         elif job[0] == SUGGEST:
             self._show_suggestions(reply["points"][0], reply["suggestions"][0])
         else:
-            self._show(job, reply, data, hint_layer, started)
+            self._show(job, reply, data, hint_layer, times)
         if self.schedule.finishing and self.schedule.done():
             self._apply()
         return False
 
-    def _show(self, job, reply, data, hint_layer, started):
+    def _show(self, job, reply, data, hint_layer, times):
         babl = result_babl(reply, self.babl)
         self._write_live_layer(data, babl)
         self.result = (data, babl, hint_layer) if job[0] == FULL else None
@@ -315,9 +341,13 @@ class LivePanel(object):
         self.engine.set_text("Engine: %s on %s" % (self.capabilities.get("label", reply.get("engine")), device.upper()))
         if not self.capabilities.get("suggest"):
             self.where.set_text("Color suggestions need the network's weights (README: Weights).")
-        took = time.time() - started
-        self.status.set_text(("Preview" if job[0] == PREVIEW else "Full quality") + " (%.2f s)" % took)
-        self.worker.note("live: %s shown at %.3f (asked %.2f s before)" % (job[0], time.time(), took))
+        shown = time.time()
+        self.status.set_text(("Preview" if job[0] == PREVIEW else "Full quality") + " (%.2f s)" % (shown - times["read"]))
+        steps = (times["start"] - times["noticed"], times["read"] - times["start"], times["replied"] - times["read"],
+                 times["main"] - times["replied"], shown - times["main"])
+        self.worker.note("live: %s shown at %.3f (noticed %.3f s before; waited %.3f s, read the hints in %.3f s, "
+                         "asked the worker %.3f s, waited for GIMP %.3f s, wrote the layer in %.3f s)"
+                         % ((job[0], shown, shown - times["noticed"]) + steps))
 
     def _write_live_layer(self, data, babl):
         """The live layer's pixels (added above the photo and its result, which it hides, with the
@@ -424,6 +454,7 @@ class LivePanel(object):
 
 
 def thumbnail(drawable):
-    """A small preview GIMP keeps of the drawable (bytes), as a tuple element of a signature."""
-    data, _, _, _ = drawable.get_thumbnail_data(THUMBNAIL, THUMBNAIL)
-    return (bytes(data.get_data()),)  # None (AttributeError) while the image closes
+    """A small preview GIMP keeps of the drawable, as elements of a signature: (bytes, width, height,
+    bytes per pixel)."""
+    data, width, height, bpp = drawable.get_thumbnail_data(THUMBNAIL, THUMBNAIL)
+    return (bytes(data.get_data()), width, height, bpp)  # None (AttributeError) while the image closes

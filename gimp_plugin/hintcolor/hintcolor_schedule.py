@@ -1,6 +1,7 @@
 """When the live panel asks the worker for what: a preview right after each change of the hint
 layer, the suggestions for the last painted dot, the full-quality result once the user pauses;
-and where that last dot is (:func:`changed_box`).
+where that last dot is (:func:`changed_box`), and which part of the hint layer a preview reads
+(:func:`dirty_rect`).
 
 Pure logic (standard library, times passed in), so it is tested without GIMP. At most one request
 runs at a time and none waits in a queue: what is asked next is decided when the running one ends,
@@ -8,6 +9,7 @@ for the newest state of the hint layer, so stale work is never done. A running s
 full-quality request made stale by a new change is cancelled; a running preview is let finish
 (it is short, and shows the user something close).
 """
+import math
 
 PREVIEW, FULL, SUGGEST = "preview", "full", "suggest"
 CANCEL = "cancel"
@@ -31,6 +33,23 @@ def changed_box(old, new, width, boxes):
             found = box if found is None else (min(found[0], box[0]), min(found[1], box[1]),
                                                max(found[2], box[2]), max(found[3], box[3]))
     return found
+
+
+def dirty_rect(old, new, size, thumbnail_size, margin=2):
+    """The rectangle [x, y, w, h] of a ``size`` (width, height) RGBA layer holding every pixel that
+    changed between two of its thumbnails ``old`` and ``new`` (RGBA u8 bytes of ``thumbnail_size``),
+    ``margin`` thumbnail pixels wider on each side (a thumbnail pixel averages its cell of the layer
+    and may reach into the next); None if the thumbnails are equal. A change too faint to move a
+    thumbnail pixel is not in it: for previews (the full-quality result reads the whole layer)."""
+    (width, height), (thumb_width, thumb_height) = size, thumbnail_size
+    box = changed_box(old, new, thumb_width, [(0, 0, thumb_width, thumb_height)])
+    if box is None:
+        return None
+    scale_x, scale_y = float(width) / thumb_width, float(height) / thumb_height
+    x0, y0 = max(0, int((box[0] - margin) * scale_x)), max(0, int((box[1] - margin) * scale_y))
+    x1 = min(width, int(math.ceil((box[2] + margin) * scale_x)))
+    y1 = min(height, int(math.ceil((box[3] + margin) * scale_y)))
+    return [x0, y0, x1 - x0, y1 - y0]
 
 
 def _mismatch(a, b):

@@ -5,8 +5,9 @@ import hintcolor_protocol as protocol
 from hintcolor_requests import connect  # noqa: F401
 
 
-def read_pixels(drawable, fmt):
-    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
+def read_pixels(drawable, fmt, rect=None):
+    """The drawable's pixels in babl format ``fmt`` (bytes, row-major): all, or those of ``rect`` [x, y, w, h]."""
+    rect = Gegl.Rectangle.new(*(rect or (0, 0, drawable.get_width(), drawable.get_height())))
     return bytes(drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE))
 
 

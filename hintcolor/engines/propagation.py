@@ -67,7 +67,7 @@ def affinities(l: torch.Tensor) -> torch.Tensor:
 def solve_exact(weights: torch.Tensor, ab: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The exact solution (sparse LU): chroma (2×h×w) with hinted pixels fixed at ``ab`` where
     ``mask`` is 1 and every other pixel the weighted mean of its neighbours."""
-    import scipy.sparse.linalg  # here, not at the top: importing scipy.sparse costs the network's users ~0.3 s
+    import scipy.sparse.linalg  # loaded with the engine, not at the top: it costs the network's users ~0.3 s
 
     h, w = weights.shape[1:]
     index = np.arange(h * w).reshape(h, w)
@@ -186,6 +186,12 @@ class PropagationEngine(Engine):
     full_lightness = True
     stage = "Propagating the hints"
     uses = ENGINE_OPTIONS[name]
+
+    def __init__(self, device: torch.device, dtype: torch.dtype) -> None:
+        super().__init__(device, dtype)
+        # Loaded with the engine (as the network loads its weights), not by the first solve: it is
+        # 0.2-0.7 s, which the live panel's first preview waited for (benchmarks/bench_live.py).
+        import scipy.sparse.linalg  # noqa: F401
 
     def grid(self, width: int, height: int, options: Options) -> tuple[int, int]:
         return solve_size(width, height, PREVIEW_SOLVE_SIDE if options.preview else MAX_SOLVE_SIDE)

@@ -86,9 +86,17 @@ def open_panel(gimp: GimpWindow, first_result: bool = True) -> str:
 
 def pencil_dot(gimp: GimpWindow, x: int, y: int) -> float:
     """A click with the pencil at screen (x, y) in the image window; returns when the stroke ended."""
+    return pencil_click(gimp, x, y)[1]
+
+
+def pencil_click(gimp: GimpWindow, x: int, y: int) -> tuple[float, float]:
+    """:func:`pencil_dot`, returning when xdotool was asked to click and when it returned (time.time()):
+    the button went down and up in between."""
     gimp.key("n")  # the pencil
-    gimp.x("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
-    return time.time()
+    gimp.x("xdotool", "mousemove", "--sync", str(x), str(y))
+    asked = time.time()
+    gimp.x("xdotool", "click", "1")
+    return asked, time.time()
 
 
 def pick_suggestion(gimp: GimpWindow, panel: str, seen: int) -> str:
@@ -106,14 +114,19 @@ def first_after(host: Path, kind: str, start: float, timeout: float = 120) -> fl
                     f"the {kind} result")
 
 
-def preview_timings(host: Path) -> list[tuple[float, float]]:
-    """(time shown, seconds the worker computed it) of each preview the panel showed."""
+STEPS = ("noticed", "waited", "read the hints in", "asked the worker", "waited for GIMP", "wrote the layer in")
+
+
+def preview_timings(host: Path) -> list[tuple[float, float, dict[str, float]]]:
+    """(time shown, seconds the worker computed it, the panel's steps: seconds each of :data:`STEPS`,
+    "noticed" being how long before it was shown the panel noticed the change) of each preview shown."""
     timings, computed = [], None
     for line in log_text(host).splitlines():
         done = re.search(r"done in ([0-9.]+) s", line)
-        shown_at = re.search(r"live: preview shown at ([0-9.]+)", line)
+        shown_at = re.search(r"live: preview shown at ([0-9.]+) \((.*)\)", line)
         if done:
             computed = float(done.group(1))
         elif shown_at:
-            timings.append((float(shown_at.group(1)), computed))
+            steps = {step: float(re.search(rf"{step} ([0-9.]+) s", shown_at.group(2)).group(1)) for step in STEPS}
+            timings.append((float(shown_at.group(1)), computed, steps))
     return timings
