@@ -232,7 +232,7 @@ class Colorizer:
 
         ``region`` = (x, y, width, height) (whole photo pixels; x to the right, y down from the
         top-left pixel): colorize that box in detail (:meth:`region_array`: on the engine's full
-        grid, with the hints inside the box, the whole-photo result around it as context) and blend
+        grid, with the hints inside the box, the whole photo's colors around it as context) and blend
         it into the whole-photo result through ``mask``: an H×W array of the photo's size, float
         0..1, uint8 0..255 or bool, empty outside the box (by default the box itself, its edge
         softened over ``feather`` pixels inside the box). Outside the mask the result is the
@@ -266,9 +266,10 @@ class Colorizer:
         The engine colorizes the box grown by a margin of context (:func:`hintcolor.region.context_box`)
         on its own grid, so the box gets all the grid's detail. Only the hints whose position lies in
         the box guide it (painted ones are read in the cells of the finer grid); in the margin's ring
-        the colors are known: the whole-photo result's (a fresh whole-photo run with all the hints,
-        or ``base``, an earlier result H×W×3 sRGB uint8 or float 0..1), so the box's colors continue
-        those around it. Arguments otherwise as :meth:`colorize_array`; :meth:`colorize_array` with
+        the colors are known: those of a coarse whole-photo run with all the hints (on the engine's
+        preview grid, :func:`hintcolor.region.context_options`; nothing outside the context box is
+        composed at full resolution), or ``base``'s (an earlier result H×W×3 sRGB uint8 or float
+        0..1), so the box's colors continue those around it. Arguments otherwise as :meth:`colorize_array`; :meth:`colorize_array` with
         ``region`` blends this into the whole photo.
         """
         options = self.options(work_size, resize, snap_hints)
