@@ -33,11 +33,11 @@ Box = tuple[int, int, int, int]
 CONTEXT_MARGIN = 0.25
 #: The margin at least, in pixels: a ring some cells wide on the coarsest level of the engine's grid.
 MIN_CONTEXT_MARGIN = 32
-#: The network's short side for the coarse whole-photo run that gives a region its context: so small
-#: that the region run costs less than a whole-photo run (at 128 its forward pass cost more than the
-#: full-resolution work it saves: 1.2× the whole run at 12 MP; benchmarks/bench_region.py). The
-#: propagation engine takes its preview grid (bench_region.py --study: as good a context as a full
-#: whole-photo run's, in the region).
+#: The network's short side for the coarse whole-photo run that gives a region its context. On the
+#: CPU a forward pass has a fixed cost whatever its size (its weights are read once per pass: about
+#: 0.35 s on 2 cores at 96×64, against about 1 s at 384×256), so smaller saves little more; the
+#: propagation engine takes its preview grid (benchmarks/bench_region.py --study: as good a
+#: context as a full whole-photo run's, in the region).
 CONTEXT_WORK_SIZE = 64
 
 
