@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 from PIL import Image
+from timing import median_time
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "kodim05.png"
@@ -72,17 +73,6 @@ def weights_file(folder: Path) -> tuple[Path, str]:
         path = folder / "random.pth"
         torch.save(SIGGRAPH17().state_dict(), path)
         return path, "random, official layout"
-
-
-def median_time(call, repeats: int) -> float:
-    """Median wall seconds of ``call()`` after one warm-up call."""
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def forward_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -232,7 +232,7 @@ class Colorizer:
 
         ``region`` = (x, y, width, height) (whole photo pixels; x to the right, y down from the
         top-left pixel): colorize that box in detail (:meth:`region_array`: on the engine's full
-        grid, with the hints inside the box, the whole-photo result around it as context) and blend
+        grid, with the hints inside the box, the whole photo's colors around it as context) and blend
         it into the whole-photo result through ``mask``: an H×W array of the photo's size, float
         0..1, uint8 0..255 or bool, empty outside the box (by default the box itself, its edge
         softened over ``feather`` pixels inside the box). Outside the mask the result is the
@@ -266,9 +266,10 @@ class Colorizer:
         The engine colorizes the box grown by a margin of context (:func:`hintcolor.region.context_box`)
         on its own grid, so the box gets all the grid's detail. Only the hints whose position lies in
         the box guide it (painted ones are read in the cells of the finer grid); in the margin's ring
-        the colors are known: the whole-photo result's (a fresh whole-photo run with all the hints,
-        or ``base``, an earlier result H×W×3 sRGB uint8 or float 0..1), so the box's colors continue
-        those around it. Arguments otherwise as :meth:`colorize_array`; :meth:`colorize_array` with
+        the colors are known: those of a coarse whole-photo run with all the hints (on the engine's
+        preview grid, :func:`hintcolor.region.context_options`; nothing outside the context box is
+        composed at full resolution), or ``base``'s (an earlier result H×W×3 sRGB uint8 or float
+        0..1), so the box's colors continue those around it. Arguments otherwise as :meth:`colorize_array`; :meth:`colorize_array` with
         ``region`` blends this into the whole photo.
         """
         options = self.options(work_size, resize, snap_hints)
@@ -377,11 +378,7 @@ class Colorizer:
                  known: Known | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The engine's L* (:meth:`Engine.lightness`) and ab (:meth:`Engine.predict_ab`) for ``image``
         with prepared ``hints`` and the colors ``known`` (or None)."""
-        if self.needs_hints and not hints and known is None:
-            raise InputError(
-                "the propagation engine needs at least one color hint"
-                + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
-            )
+        self._check_hints(hints, known)
         height, width = image.shape[:2]
         engine = self.backend
         _report(progress, 0.15, engine.stage)
@@ -389,6 +386,14 @@ class Colorizer:
         l = engine.lightness(image, grid)
         _report(progress, 0.25, engine.stage)
         return l, engine.predict_ab(l, hints, (width, height), grid, known)
+
+    def _check_hints(self, hints: Sequence[Hint], known: Known | None = None) -> None:
+        """:class:`InputError` if the engine needs hints and has neither ``hints`` nor ``known`` colors."""
+        if self.needs_hints and not hints and known is None:
+            raise InputError(
+                "the propagation engine needs at least one color hint"
+                + (f" ({self.notice})" if self.notice else "; give hints, or use the siggraph17 engine")
+            )
 
     def _compose(self, image: np.ndarray, l: torch.Tensor, ab: torch.Tensor, dtype: np.dtype,
                  progress: Progress | None) -> np.ndarray:
@@ -401,30 +406,41 @@ class Colorizer:
     def _region(self, image: np.ndarray, hints: Sequence[Hint], hint_image: ImageLike | None, box: Box,
                 base: np.ndarray | None, dtype: np.dtype, progress: Progress | None, options: Options, whole: bool
                 ) -> tuple[np.ndarray | None, np.ndarray]:
-        """A region run (:meth:`region_array`) of ``box``: (the whole-photo result if ``whole``, else None;
-        the box's pixels h×w×3). The context is ``base``'s chroma, or a whole-photo run's."""
+        """A region run (:meth:`region_array`) of ``box``: (the whole-photo result if ``whole`` and no
+        ``base``, else ``base``; the box's pixels h×w×3). The context is ``base``'s chroma, or a coarse
+        whole-photo run's (:meth:`_context`). Nothing of the photo outside the context box is composed,
+        unless ``whole`` asks for the whole-photo result."""
         height, width = image.shape[:2]
         outer = regions.context_box(box, width, height)
-        computed = base is None
-        if computed:
-            first = _part(progress, 0, 0.5)
-            l, ab = self._predict(image, self.prepared_hints(image, hints, hint_image, options), first, options)
-            context = fullres.ab_at(ab, (width, height), outer)[0].cpu()
-            base = self._compose(image, l, ab, dtype, first) if whole else None
-            del l, ab
+        if base is None:
+            all_hints = self.prepared_hints(image, hints, hint_image, options)
+            if whole:
+                base = self._colorize(image, all_hints, dtype, _part(progress, 0, 0.5), options)
+            context = self._context(image, all_hints, outer, options)
         else:
             context = _chroma(base[regions.pixels(outer)])
         known = Known(context, regions.ring(outer, box), (width, height))
         crop = np.ascontiguousarray(image[regions.pixels(outer)])
         local = regions.inner(box, outer)
-        second = _part(progress, 0.5 if computed else 0, 1)
-        l, ab = self._predict(crop, self._region_hints(image, hints, hint_image, box, outer, options), second, options,
-                              known)
+        own = regions.box_options(options, outer)
+        second = _part(progress, 0.5 if whole else 0, 1)
+        l, ab = self._predict(crop, self._region_hints(image, hints, hint_image, box, outer, own), second, own, known)
         ab = fullres.ab_at(ab, (outer[2], outer[3]), local)
         rows, columns = regions.pixels(local)
         light = l[..., rows, columns] if self.backend.full_lightness else crop[rows, columns]
         _report(second, 0.5, COMPOSING)
         return base, fullres.compose(light, ab, dtype, None, self.device)
+
+    def _context(self, image: np.ndarray, hints: list[Hint], outer: Box, options: Options) -> torch.Tensor:
+        """The whole photo's chroma in the box ``outer`` (2×h×w float32, Lab units) from a coarse run of
+        ``image`` with prepared ``hints``: the engine on its context grid (:func:`hintcolor.region.context_options`),
+        reading the photo's L* resized to that grid; only ``outer``'s pixels are enlarged to full resolution."""
+        self._check_hints(hints)
+        height, width = image.shape[:2]
+        grid = self.backend.grid(width, height, regions.context_options(options))
+        l = fullres.working_lightness(image, grid, self.device)
+        ab = self.backend.predict_ab(l, hints, (width, height), grid)
+        return fullres.ab_at(ab, (width, height), outer)[0].cpu()
 
     def _region_hints(self, image: np.ndarray, hints: Sequence[Hint], hint_image: ImageLike | None, box: Box,
                       outer: Box, options: Options) -> list[Hint]:

@@ -3,22 +3,25 @@
 The network sees a photo at 256 pixels on its short side (the propagation engine at 1024 on its
 long side); on a 12-megapixel scan a face is a few cells of that grid. A region run
 (:meth:`hintcolor.Colorizer.region_array`) colorizes a box of the photo — the region plus a margin
-of context around it (:func:`context_box`, :data:`CONTEXT_MARGIN`) — on the engine's own grid,
-so the region gets the grid's full detail. The hints inside the region guide it; the ring of the
-margin (inside the context box, outside the region) keeps the whole-photo result's colors
-(:class:`hintcolor.engines.Known`), so the colors the rest of the photo's hints gave reach the
-region as they did in the whole-photo run. The region's pixels are then blended into the
-whole-photo result through a mask (:func:`blend_weight`, :func:`blend`); outside the mask the
-result stays exactly as it was.
+of context around it (:func:`context_box`, :data:`CONTEXT_MARGIN`) — on the engine's own grid
+(never finer than the box's own pixels, :func:`box_options`), so the region gets the grid's full
+detail. The hints inside the region guide it; the ring of the margin (inside the context box,
+outside the region) keeps the whole photo's colors (:class:`hintcolor.engines.Known`): an earlier
+result's, or those of a coarse run of the whole photo (:func:`context_options`), so the colors the
+rest of the photo's hints gave reach the region as they did in the whole-photo run. The region's
+pixels are then blended into the whole-photo result through a mask (:func:`blend_weight`,
+:func:`blend`); outside the mask the result stays exactly as it was.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 
 import numpy as np
 import torch
 
+from .engines.base import Options
 from .errors import InputError
 
 #: (x, y, width, height) of a box, in pixels of the photo (x to the right, y down, from its top-left pixel).
@@ -30,6 +33,12 @@ Box = tuple[int, int, int, int]
 CONTEXT_MARGIN = 0.25
 #: The margin at least, in pixels: a ring some cells wide on the coarsest level of the engine's grid.
 MIN_CONTEXT_MARGIN = 32
+#: The network's short side for the coarse whole-photo run that gives a region its context. On the
+#: CPU a forward pass has a fixed cost whatever its size (its weights are read once per pass: about
+#: 0.35 s on 2 cores at 96×64, against about 1 s at 384×256), so smaller saves little more; the
+#: propagation engine takes its preview grid (benchmarks/bench_region.py --study: as good a
+#: context as a full whole-photo run's, in the region).
+CONTEXT_WORK_SIZE = 64
 
 
 def check_region(region: object, width: int, height: int) -> Box:
@@ -59,6 +68,21 @@ def context_box(box: Box, width: int, height: int) -> Box:
     left, top = max(0, x - margin), max(0, y - margin)
     right, bottom = min(width, x + w + margin), min(height, y + h + margin)
     return left, top, right - left, bottom - top
+
+
+def context_options(options: Options) -> Options:
+    """The options of the coarse whole-photo run whose colors a region run takes around its box (when no
+    earlier result is given): the engine's preview grid (:meth:`hintcolor.engines.Engine.grid`), the
+    network's at most :data:`CONTEXT_WORK_SIZE` on its short side."""
+    return dataclasses.replace(options, preview=True, work_size=min(options.work_size, CONTEXT_WORK_SIZE))
+
+
+def box_options(options: Options, outer: Box) -> Options:
+    """The options of a region's own run on the context box ``outer``: the network's short side at
+    most the box's own (rounded down to a multiple of 8, at least 8), so a small box is not enlarged
+    (the propagation engine never solves finer than the photo's pixels)."""
+    native = max(8, min(outer[2], outer[3]) // 8 * 8)
+    return dataclasses.replace(options, work_size=min(options.work_size, native))
 
 
 def inner(box: Box, outer: Box) -> Box:

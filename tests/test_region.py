@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from hintcolor import Colorizer, Hint, InputError
+from hintcolor import Colorizer, Hint, InputError, fullres
 from hintcolor.engines import Known
 from hintcolor.engines.base import hint_planes
 from hintcolor.region import context_box
@@ -130,6 +130,37 @@ def test_preview_of_a_region_is_the_box_computed_coarsely(engine, photo):
 def test_a_region_preview_of_a_small_photo_is_the_region_run_on_the_preview_grid(network, photo):
     """The network's preview grid is its grid: below a screen's worth of pixels, the preview is the region run."""
     assert np.array_equal(network.preview_array(photo, HINTS, region=BOX), network.region_array(photo, BOX, HINTS))
+
+
+def test_a_region_run_composes_only_the_box_and_works_no_finer_than_the_photo(engine, photo, monkeypatch):
+    """The whole photo is read only on a coarse grid for the context: at full resolution only the
+    context box's lightness is read and only the box is composed; the region's own grid is at most
+    the context box's pixels, even where the network's working size (256) is larger."""
+    full, grids = [], []
+    compose, lightness, predict = fullres.compose, fullres.lightness, engine.backend.predict_ab
+
+    def spy_compose(l, ab, *args, **kwargs):
+        full.append(("compose", tuple(l.shape[-2:] if isinstance(l, torch.Tensor) else l.shape[:2])))
+        return compose(l, ab, *args, **kwargs)
+
+    def spy_lightness(image, *args, **kwargs):
+        full.append(("lightness", image.shape[:2]))
+        return lightness(image, *args, **kwargs)
+
+    def spy_predict(l, hints, image_size, grid=None, known=None):
+        grids.append((grid, known is not None))
+        return predict(l, hints, image_size, grid, known)
+
+    monkeypatch.setattr(fullres, "compose", spy_compose)
+    monkeypatch.setattr(fullres, "lightness", spy_lightness)
+    monkeypatch.setattr(engine.backend, "predict_ab", spy_predict)
+    region = engine.region_array(photo, BOX, HINTS, work_size=256)
+    assert region.shape == (60, 80, 3)
+    x, y, w, h = context_box(BOX, 384, 256)
+    assert ("compose", (60, 80)) in full and all(rows <= h and columns <= w for _, (rows, columns) in full)
+    (context, _), (own, with_known) = grids
+    assert with_known and own[0] <= w and own[1] <= h  # 144×124: not enlarged to 256 on the short side
+    assert context[0] * context[1] <= 384 * 256 / 4  # the context: a coarse grid of the whole photo
 
 
 def test_known_colors_count_in_the_cells_they_wholly_cover():

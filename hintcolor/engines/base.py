@@ -117,10 +117,12 @@ class Engine(ABC):
     @abstractmethod
     def predict_ab(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int],
                    grid: tuple[int, int] | None = None, known: Known | None = None) -> torch.Tensor:
-        """a*, b* (1×2×h×w float32 on the CPU, Lab units) for ``l`` (from :meth:`lightness`) and
-        ``hints`` in the pixel coordinates of a photo of ``image_size`` = (width, height), worked
-        out on ``grid`` (default: the size of ``l``), with the colors ``known`` already (or None)
-        taken as hints in the cells of that grid they wholly cover (:meth:`Known.on_grid`)."""
+        """a*, b* (1×2×h×w float32 on the CPU, Lab units) for ``l`` (from :meth:`lightness`, or the
+        photo's L* resized to ``grid``, :func:`hintcolor.fullres.working_lightness`: then of the
+        grid's size for every engine) and ``hints`` in the pixel coordinates of a photo of
+        ``image_size`` = (width, height), worked out on ``grid`` (default: the size of ``l``), with
+        the colors ``known`` already (or None) taken as hints in the cells of that grid they wholly
+        cover (:meth:`Known.on_grid`)."""
 
     def distribution(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int]) -> torch.Tensor:
         """The likely colors on the grid of ``l`` (for :mod:`hintcolor.suggest`): probabilities over

@@ -106,10 +106,11 @@ def solve_size(width: int, height: int, max_side: int | None = None) -> tuple[in
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = None, known: Known | None = None
-              ) -> torch.Tensor:
-    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (photo pixel coordinates);
-    the cells of each level that ``known`` wholly covers are fixed at its colors, as hinted pixels are.
+def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = None, known: Known | None = None,
+              image_size: tuple[int, int] | None = None) -> torch.Tensor:
+    """Chroma (2×H×W, Lab units) for a photo's L* (H×W, 0..100) and its hints (pixel coordinates of a
+    photo of ``image_size`` = (width, height); default ``l``'s: an ``l`` of another size is the photo
+    resized); the cells of each level that ``known`` wholly covers are fixed at its colors, as hinted pixels are.
     With ``known`` (``l`` is then a part of a larger photo: a region run), the coarsest level, solved
     exactly, is as coarse a grid of the whole photo as a whole-photo run's (:func:`direct_pixels`):
     how far colors spread is set there, and a finer one spreads them less far than the whole-photo
@@ -119,10 +120,11 @@ def propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None = Non
     other at every one of them, which costs 3–4× the time when other programs share the cores
     (the result is the same bits; benchmarks/bench_preview.py)."""
     with fullres.torch_threads(1):
-        return _propagate(l, hints, max_side, known)
+        return _propagate(l, hints, max_side, known, image_size)
 
 
-def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None, known: Known | None) -> torch.Tensor:
+def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None, known: Known | None,
+               image_size: tuple[int, int] | None) -> torch.Tensor:
     height, width = l.shape
     size = solve_size(width, height, max_side)
     levels = [size]
@@ -133,7 +135,7 @@ def _propagate(l: torch.Tensor, hints: Sequence[Hint], max_side: int | None, kno
     for w, h in reversed(levels):
         level_l = _resize(l, (h, w))
         weights = affinities(level_l)
-        ab, mask = hint_planes(hints, (width, height), (w, h), known)
+        ab, mask = hint_planes(hints, image_size or (width, height), (w, h), known)
         if chroma is None:
             chroma = solve_exact(weights, ab, mask)
         else:
@@ -201,4 +203,4 @@ class PropagationEngine(Engine):
 
     def predict_ab(self, l: torch.Tensor, hints: Sequence[Hint], image_size: tuple[int, int],
                    grid: tuple[int, int] | None = None, known: Known | None = None) -> torch.Tensor:
-        return propagate(l[0, 0], hints, max(grid or l.shape[-2:]), known)[None]
+        return propagate(l[0, 0], hints, max(grid or l.shape[-2:]), known, image_size)[None]
