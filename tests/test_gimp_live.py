@@ -141,6 +141,24 @@ def test_paint_see_pick_apply_undo(live):
     assert latency < PANEL_TARGET, f"the preview came {latency:.2f} s after the stroke, beyond computing it"
 
 
+def test_a_selection_on_a_photo_without_a_result(gimp):
+    """No result layer yet: with a selection the panel shows the whole photo's live result with the
+    selection's detail above it, as Apply writes them (the whole result first); one Ctrl+Z undoes both."""
+    original = inspect(gimp)
+    assert original["layers"] == ["Color Hints", "Background"]
+    select_inside(gimp, 150)
+    panel = open_panel(gimp)
+    shown_state = inspect(gimp)
+    assert shown_state["layers"] == ["Color Hints", DETAIL, "Colorized (hintcolor, live)", "Background"]
+    apply(gimp, panel)
+    applied = inspect(gimp)
+    assert applied["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert np.array_equal(applied["composite"], shown_state["composite"])
+    gimp.key("ctrl+z", "shift+ctrl+a")  # Apply undone in one step, Select None
+    undone = inspect(gimp)
+    assert undone["layers"] == original["layers"] and not undone["selection"][0]
+
+
 def test_close_without_applying_leaves_the_image_as_it_was(live):
     """With a result of Colorize with Hints already there: the live layer shows above it, and Close
     without applying gives back the image as it was, that result included."""
@@ -237,6 +255,7 @@ def test_a_selection_is_colorized_in_detail_as_apply_writes_it(gimp):
     fulls = len(shown(gimp.host, "full"))
     pencil_dot(gimp, 740, 480)
     wait_for(lambda: len(shown(gimp.host, "full")) > fulls, 120, "the full-quality result after the stroke")
+    gimp.screenshot("live-7-selection.png")
     during = inspect(gimp)
     dot = np.argwhere(during["Color Hints"][..., 3] != original["Color Hints"][..., 3])
     assert len(dot) and (dot.min(0) >= (y1, x1)).all() and (dot.max(0) < (y2, x2)).all(), "the dot lies in the selection"
