@@ -199,7 +199,7 @@ def test_colorize_a_real_photo_with_painted_dots_then_rerun(gimp):
         assert after < 0.5 * before, (x, y, plain[y, x], hinted[y, x])
 
 
-def test_offset_layers_alpha_selection_and_float_precision(gimp):
+def test_offset_layers_alpha_a_selection_and_float_precision(gimp):
     out, _ = gimp('''
         image = Gimp.Image.new(600, 500, Gimp.ImageBaseType.RGB)
         photo_file = load("photo.png")
@@ -220,9 +220,10 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
         result = image.get_layer_by_name("Colorized (hintcolor)")
         out["geometry"] = [result.get_width(), result.get_height()] + list(result.get_offsets())[1:]
         out["size"] = dump("offset.raw", result)
-        image.select_rectangle(Gimp.ChannelOps.REPLACE, 100, 100, 50, 50)
-        out["masked"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
+        image.select_rectangle(Gimp.ChannelOps.REPLACE, 250, 150, 80, 60)  # canvas; photo (200, 110)
+        out["region"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
         out["has_mask"] = image.get_layer_by_name("Colorized (hintcolor)").get_mask() is not None
+        dump("offset_region.raw", image.get_layer_by_name("Colorized (hintcolor)"))
         Gimp.Selection.none(image)
         image.convert_precision(Gimp.Precision.FLOAT_NON_LINEAR)
         out["float"] = run("plug-in-hintcolor-colorize", image, [photo], device="cpu")
@@ -232,13 +233,17 @@ def test_offset_layers_alpha_selection_and_float_precision(gimp):
         out["precision"] = result.get_image().get_precision().value_nick
         out["count"] = names(image).count("Colorized (hintcolor)")
     ''')
-    assert [out["plain"], out["status"], out["masked"], out["float"]] == ["success"] * 4
+    assert [out["plain"], out["status"], out["region"], out["float"]] == ["success"] * 4
     assert out["geometry"] == [400, 300, 50, 40]
     result, plain = _raw(gimp, "offset.raw", out["size"]), _raw(gimp, "offset_plain.raw", out["size"])
     assert result[:20, :20, 3].max() == 0 and result[100:, 100:, 3].min() == 255  # the photo's alpha
     green = (40, 200, 60)
     assert _ab_distance(result[182, 272, :3], green) < 0.5 * _ab_distance(plain[182, 272, :3], green)
-    assert out["has_mask"]
+    region = _raw(gimp, "offset_region.raw", out["size"])
+    outside = np.ones((300, 400), bool)
+    outside[110:170, 200:280] = False  # the selection, in the photo's pixels
+    assert not out["has_mask"] and np.array_equal(region[outside], result[outside])
+    assert np.abs(region[~outside].astype(int) - result[~outside]).max() > 0  # the detail, in the selection only
     assert out["precision"] == "float-non-linear" and out["count"] == 1
     assert out["float_levels"] > 1000  # red written as float, not squeezed through 8 bits
 
@@ -305,16 +310,15 @@ def test_result_pixels_equal_those_of_the_full_rgba_request(gimp):
 def test_a_rerun_writes_into_the_result_layer_the_photo_has(gimp):
     """A re-run keeps the photo's result layer (no layer removed or inserted: undo then leaves the
     selected layers alone) and makes it what a new one would be: the photo's size, place and alpha,
-    directly above the photo, shown, named, opaque, without the mask of a selection now gone; its
-    pixels are those a first run gives (the propagation engine: the same pixels for the same input)."""
+    directly above the photo, shown, named, opaque, without a mask the user gave it; its pixels are
+    those a first run gives (the propagation engine: the same pixels for the same input)."""
     out, _ = gimp('''
         image, photo, hint = with_hint_layer("photo.png")
         paint(hint, 300, 200, 7, [200, 40, 160, 255])
         image.set_selected_layers([hint])
-        image.select_rectangle(Gimp.ChannelOps.REPLACE, 100, 100, 50, 50)
         run("plug-in-hintcolor-colorize", image, [photo], engine="propagate")
         result = image.get_layer_by_name("Colorized (hintcolor)")
-        Gimp.Selection.none(image)
+        result.add_mask(result.create_mask(Gimp.AddMaskType.BLACK))
         image.reorder_item(result, None, 2)  # below the photo
         result.set_name("old colors")
         result.set_visible(False)
@@ -349,6 +353,81 @@ def test_a_rerun_writes_into_the_result_layer_the_photo_has(gimp):
     assert out["above"] and out["selected"] == ["Color Hints"]
     assert out["layer"] == ["Colorized (hintcolor)", True, 100.0, True, True, 500, 300, 30, 20]
     assert out["as_first_run"] and out["alpha_dropped"]
+
+
+def test_a_selection_is_colorized_in_detail_and_blended_through_it(gimp):
+    """With a feathered ellipse selected, Colorize with Hints colorizes the selection's box in detail
+    (the worker's region run) and blends it into the result layer through the selection: outside it
+    the result is exactly as it was, inside it is the region's pixels, on the feathered edge in
+    between; the result layer keeps a mask it has. A photo without a result gets the whole result
+    first, then the detail. A selection off the photo is one line and changes nothing."""
+    Image.open(photo_path("kodim23.png")).convert("L").save(gimp.host / "photo.png")
+    out, _ = gimp('''
+        image, photo, hint = with_hint_layer("photo.png")
+        paint(hint, 300, 200, 7, [200, 40, 160, 255])
+        paint(hint, 420, 260, 5, [40, 200, 60, 255])
+        image.set_selected_layers([hint])
+        out["whole"] = run("plug-in-hintcolor-colorize", image, [hint], device="cpu")
+        result = image.get_layer_by_name("Colorized (hintcolor)")
+        dump("region_before.raw", result)
+        Gimp.context_set_feather(True)
+        Gimp.context_set_feather_radius(24, 24)
+        image.select_ellipse(Gimp.ChannelOps.REPLACE, 360, 200, 150, 110)
+        dump("region_mask.raw", image.get_selection(), "Y u8")
+        out["bounds"] = list(Gimp.Selection.bounds(image))[2:]
+        out["region"] = run("plug-in-hintcolor-colorize", image, [hint], device="cpu")
+        out["same_layer"] = image.get_layer_by_name("Colorized (hintcolor)").get_id() == result.get_id()
+        out["selected"] = [layer.get_name() for layer in image.get_selected_layers()]
+        out["size"] = dump("region_after.raw", result)
+        dump("region_photo.raw", photo, "R'G'B' u8")
+        dump("region_hints.raw", hint)
+        result.add_mask(result.create_mask(Gimp.AddMaskType.WHITE))
+        out["masked"] = run("plug-in-hintcolor-colorize", image, [hint], device="cpu")
+        out["mask_kept"] = result.get_mask() is not None
+        result.remove_mask(Gimp.MaskApplyMode.DISCARD)
+        fresh, fresh_photo, fresh_hint = with_hint_layer("photo.png")
+        paint(fresh_hint, 300, 200, 7, [200, 40, 160, 255])
+        paint(fresh_hint, 420, 260, 5, [40, 200, 60, 255])
+        fresh.select_ellipse(Gimp.ChannelOps.REPLACE, 360, 200, 150, 110)
+        out["first"] = run("plug-in-hintcolor-colorize", fresh, [fresh_hint], device="cpu")
+        out["first_layers"] = names(fresh)
+        dump("region_first.raw", fresh.get_layer_by_name("Colorized (hintcolor)"))
+        fresh.resize(1000, 700, 0, 0)
+        fresh.select_rectangle(Gimp.ChannelOps.REPLACE, 900, 600, 50, 50)  # on the canvas, off the 768x512 photo
+        kept = pixels(fresh.get_layer_by_name("Colorized (hintcolor)"))
+        out["off"] = run("plug-in-hintcolor-colorize", fresh, [fresh_hint], device="cpu")
+        out["off_unchanged"] = pixels(fresh.get_layer_by_name("Colorized (hintcolor)")) == kept
+    ''')
+    assert [out["whole"], out["region"], out["masked"], out["first"]] == ["success"] * 4, out.get("errors")
+    assert out["same_layer"] and out["selected"] == ["Color Hints"] and out["mask_kept"]
+    width, height = out["size"]
+    before, after = _raw(gimp, "region_before.raw", out["size"]), _raw(gimp, "region_after.raw", out["size"])
+    mask = np.frombuffer((gimp.host / "region_mask.raw").read_bytes(), np.uint8).reshape(height, width)
+    assert np.array_equal(after[mask == 0], before[mask == 0])  # outside the selection: exactly as it was
+    x1, y1, x2, y2 = out["bounds"]
+    box = (x1, y1, x2 - x1, y2 - y1)
+    client = WorkerClient(folder=str(gimp.host / "state"))
+    header = {"op": "colorize", "photo": {"width": width, "height": height, "format": "u8", "channels": 3},
+              "hints": {"width": width, "height": height, "x": 0, "y": 0}, "region": list(box),
+              "options": {"device": "cpu", "engine": "auto", "work_size": 256, "precision": "auto"}}
+    reply, data = client.request(header, [(gimp.host / "region_photo.raw").read_bytes(),
+                                          (gimp.host / "region_hints.raw").read_bytes()], start=False)
+    detail = np.frombuffer(data, np.uint8).reshape(box[3], box[2], 3).astype(int)
+    inside = after[y1:y2, x1:x2, :3].astype(int)
+    full = mask[y1:y2, x1:x2] == 255
+    assert full.sum() > 2000 and np.abs(inside[full] - detail[full]).max() <= 1  # the region run's pixels
+    assert np.abs(inside[full] - before[y1:y2, x1:x2, :3][full]).max() > 10  # which differ from the whole run's
+    edge = (mask[y1:y2, x1:x2] > 40) & (mask[y1:y2, x1:x2] < 215)
+    old = before[y1:y2, x1:x2, :3].astype(int)
+    low, high = np.minimum(old, detail), np.maximum(old, detail)
+    assert edge.sum() > 500 and ((inside[edge] >= low[edge] - 1) & (inside[edge] <= high[edge] + 1)).all()
+    mixed = edge[..., None] & (np.abs(detail - old) > 20)
+    assert ((inside > low + 3) & (inside < high - 3))[mixed].mean() > 0.5  # the feather blends softly
+    assert out["first_layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    first = _raw(gimp, "region_first.raw", out["size"])
+    assert np.array_equal(first, after)  # a photo without a result: the whole result, then the same detail
+    assert out["off"] != "success" and out["off_unchanged"]
+    assert out["errors"][-1].startswith("The selection does not cover the photo layer")
 
 
 def test_engine_choice_propagate(gimp):

@@ -23,6 +23,7 @@ from gimp.window import wait_for
 from test_gimp_window import messages, plugin_process as live_plugin
 
 WORK = "/tmp/hintcolor-live"
+DETAIL = "Colorized (hintcolor, live detail)"
 #: Seconds from the end of a stroke to the updated result layer, beyond the worker's computing: noticing
 #: the change, reading the hint layer, moving and writing the pixels. The whole latency (computing
 #: included, which a busy shared machine can stretch at will) is measured by benchmarks/bench_live.py.
@@ -36,6 +37,8 @@ def pixels(layer):
     rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
     return list(bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE)))
 state = {"layers": [layer.get_name() for layer in image.get_layers()],
+         "sizes": {layer.get_name(): [layer.get_width(), layer.get_height()] for layer in image.get_layers()},
+         "offsets": {layer.get_name(): list(layer.get_offsets())[1:] for layer in image.get_layers()},
          "selected": [layer.get_name() for layer in image.get_selected_layers()],
          "visible": {layer.get_name(): layer.get_visible() for layer in image.get_layers()},
          "masked": {layer.get_name(): layer.get_mask() is not None for layer in image.get_layers()},
@@ -76,8 +79,9 @@ def inspect(gimp) -> dict:
     subprocess.run(gimp.env.console_command(WORK), input=INSPECT % {"work": WORK}, text=True, capture_output=True,
                    timeout=300)
     state = json.loads((gimp.host / "state.json").read_text())
-    width, height = state["size"]
+    state["sizes"]["composite"] = state["size"]
     for name in state["layers"] + ["composite"]:
+        width, height = state["sizes"][name]
         state[name] = np.array(state[name], np.uint8).reshape(height, width, 4)
     return state
 
@@ -135,6 +139,24 @@ def test_paint_see_pick_apply_undo(live):
     assert undone["layers"] == ["Color Hints", "Background"]
     assert np.array_equal(undone["Color Hints"], applied["Color Hints"])
     assert latency < PANEL_TARGET, f"the preview came {latency:.2f} s after the stroke, beyond computing it"
+
+
+def test_a_selection_on_a_photo_without_a_result(gimp):
+    """No result layer yet: with a selection the panel shows the whole photo's live result with the
+    selection's detail above it, as Apply writes them (the whole result first); one Ctrl+Z undoes both."""
+    original = inspect(gimp)
+    assert original["layers"] == ["Color Hints", "Background"]
+    select_inside(gimp, 150)
+    panel = open_panel(gimp)
+    shown_state = inspect(gimp)
+    assert shown_state["layers"] == ["Color Hints", DETAIL, "Colorized (hintcolor, live)", "Background"]
+    apply(gimp, panel)
+    applied = inspect(gimp)
+    assert applied["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert np.array_equal(applied["composite"], shown_state["composite"])
+    gimp.key("ctrl+z", "shift+ctrl+a")  # Apply undone in one step, Select None
+    undone = inspect(gimp)
+    assert undone["layers"] == original["layers"] and not undone["selection"][0]
 
 
 def test_close_without_applying_leaves_the_image_as_it_was(live):
@@ -211,24 +233,49 @@ def select_inside(gimp, border: int) -> None:
     wait_for(lambda: not gimp.find("^Shrink Selection$"), 30, "the Shrink Selection dialog to close")
 
 
-def test_a_selection_is_previewed_as_apply_writes_it(gimp):
-    """With a selection, what the panel shows is what Apply gives (the filter masks its result to the
-    selection, Apply too), and the panel says so."""
+def test_a_selection_is_colorized_in_detail_as_apply_writes_it(gimp):
+    """The photo has a result and a hint layer; with a selection the panel shows the selection's
+    detail (its box colorized at the working size) through the selection over the photo's result,
+    which stays as it was outside; a dot inside changes the colors inside only; Apply writes exactly
+    what was shown into the result layer, one Ctrl+Z gives back the earlier result."""
+    original = inspect(gimp)
+    assert original["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
     select_inside(gimp, 150)
     panel = open_panel(gimp)
+    opened = inspect(gimp)
+    x1, y1, x2, y2 = opened["selection"][1:]
+    assert opened["selection"][0] and (x1, y1) == (150, 150), opened["selection"]
+    assert said(gimp.host)[-1].endswith("Detail for the selection: %d \u00d7 %d px (Select > None: the whole photo)."
+                                        % (x2 - x1, y2 - y1))
+    assert opened["layers"] == ["Color Hints", DETAIL, "Colorized (hintcolor)", "Background"]
+    assert opened["sizes"][DETAIL] == [x2 - x1, y2 - y1] and opened["offsets"][DETAIL] == [x1, y1]
+    assert opened["visible"]["Colorized (hintcolor)"] and opened["masked"][DETAIL]
+    assert np.array_equal(opened["Colorized (hintcolor)"], original["Colorized (hintcolor)"])
+
+    fulls = len(shown(gimp.host, "full"))
+    pencil_dot(gimp, 740, 480)
+    wait_for(lambda: len(shown(gimp.host, "full")) > fulls, 120, "the full-quality result after the stroke")
     gimp.screenshot("live-7-selection.png")
-    preview = inspect(gimp)
-    assert preview["layers"][1] == "Colorized (hintcolor, live)"
-    assert preview["selection"][0], preview["selection"]
+    during = inspect(gimp)
+    dot = np.argwhere(during["Color Hints"][..., 3] != original["Color Hints"][..., 3])
+    assert len(dot) and (dot.min(0) >= (y1, x1)).all() and (dot.max(0) < (y2, x2)).all(), "the dot lies in the selection"
+    inside = np.zeros(during["composite"].shape[:2], bool)
+    inside[y1:y2, x1:x2] = True
+    result = original["Colorized (hintcolor)"]
+    assert np.array_equal(during["composite"][~inside], original["composite"][~inside])  # outside: as it was
+    assert np.abs(during["composite"][inside].astype(int) - original["composite"][inside]).max() > 20  # inside: new
+
     apply(gimp, panel)
     applied = inspect(gimp)
-    assert applied["masked"]["Colorized (hintcolor)"]
-    x1, y1, x2, y2 = applied["selection"][1:]
-    inside = (slice(y1, y2), slice(x1, x2))
-    assert np.abs(applied["composite"][inside].astype(int) - applied["Background"][inside]).max() > 20  # colored
-    assert np.array_equal(preview["composite"], applied["composite"])
-    assert any("selection" in line for line in said(gimp.host))
-    gimp.key("ctrl+z", "shift+ctrl+a")  # Apply undone, Select None
+    assert applied["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert np.array_equal(applied["composite"], during["composite"])  # what was shown
+    assert np.array_equal(applied["Colorized (hintcolor)"][~inside], result[~inside])
+    assert np.array_equal(applied["Colorized (hintcolor)"][inside].reshape(y2 - y1, x2 - x1, 4), during[DETAIL])
+
+    gimp.key("ctrl+z")  # Apply undone in one step: the earlier result
+    undone = inspect(gimp)
+    assert np.array_equal(undone["Colorized (hintcolor)"], result)
+    gimp.key("shift+ctrl+a")  # Select None
 
 
 def test_undo_and_redo_of_apply_keep_the_hint_layer_selected(gimp):

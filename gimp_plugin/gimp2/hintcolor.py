@@ -51,23 +51,26 @@ def hint_layer_for(layers, photo, selected_hint, hints, argument):
     return chosen
 
 
-def colorize_with_worker(image, photo, hint_layer, options):
-    """Ask the worker to colorize the photo layer's pixels (its own channels, 8-bit); returns (reply, pixels)."""
+def colorize_with_worker(image, photo, hint_layer, options, region=None, status=lambda text: text):
+    """Ask the worker to colorize the photo layer's pixels (its own channels, 8-bit), or only the box
+    ``region`` (x, y, w, h: photo pixels) in detail; returns (reply, pixels). ``status``: the status
+    bar's words for a stage's."""
     channels = protocol.layer_channels(image.base_type == GRAY, photo.has_alpha)
-    header = protocol.colorize_header((photo.width, photo.height), protocol.U8, channels, None, options)
+    header = protocol.colorize_header((photo.width, photo.height), protocol.U8, channels, None, options, region=region)
     worker = requests.connect()
     worker.start_early()  # a worker that is not running loads the model while GIMP reads the pixels
-    progress(0.0, "Reading the photo")
+    progress(0.0, status("Reading the photo"))
     payload = [read_pixels(photo)]
     if hint_layer is not None:
         header["hints"], patches = hint_layer_request(photo, hint_layer)
         payload.extend(patches)
-    progress(0.1, "Sending the photo to hintcolor")
-    return worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
+    progress(0.1, status("Sending the photo to hintcolor"))
+    return worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, status(text)))
 
 
 def colorize(image, drawable, hints, hint_layer, engine, device, work_size, precision, snap_hints):
-    """Colorize with Hints: errors are shown once, in one line (pdb.gimp_message), and change nothing."""
+    """Colorize with Hints: errors are shown once, in one line (pdb.gimp_message), and change nothing.
+    With a selection, the status bar says what is done (hintcolor_requests.region_line)."""
     try:
         layers = Layers(image)
         photo, selected_hint = links.targets(layers.records, [layers.record(selected_layer(image, drawable))])
@@ -75,13 +78,19 @@ def colorize(image, drawable, hints, hint_layer, engine, device, work_size, prec
         photo, hint = layers.pick(photo), layers.pick(hint)
         options = protocol.worker_options(ENGINES[engine], DEVICES[device], int(work_size), PRECISIONS[precision],
                                           bool(snap_hints))
+        box = steps.selection_box(adapter, image, photo)
         gimp.progress_init("Colorizing with hints")
-        reply, pixels = colorize_with_worker(image, photo, hint, options)
+
+        def request(region):
+            status = lambda text: requests.stage_text(text, box, region, options)  # noqa: E731
+            reply, pixels = colorize_with_worker(image, photo, hint, options, region, status)
+            progress(0.9, status("Writing the result"))
+            return reply, pixels
+
+        reply = steps.colorize(adapter, image, photo, hint, request)
     except (links.UserError, client.WorkerError) as e:
         show_error(e)
         return
-    progress(0.9, "Writing the result")
-    steps.apply_result(adapter, image, photo, hint, pixels, protocol.result_has_alpha(reply))
     pdb.gimp_progress_end()
     if reply.get("notice"):  # after the progress (see show_error)
         steps.notify_once(adapter, requests.sentence(reply["notice"]))

@@ -3,7 +3,7 @@ function here does): this module is GIMP 2.10's adapter (gimpfu, Python 2.7). Pi
 the layer's own channels (gimpfu plug-ins get 8-bit pixels whatever the image's precision); the
 layers a photo has are found with hintcolor2_layers.Layers; palettes are named, not objects."""
 import hintcolor_links as links
-from gimpfu import (ADD_MASK_SELECTION, FILL_TRANSPARENT, LAYER_MODE_NORMAL, MASK_DISCARD, RGB, RGB_IMAGE,
+from gimpfu import (FILL_TRANSPARENT, LAYER_MODE_NORMAL, MASK_DISCARD, RGB, RGB_IMAGE,
                     RGBA_IMAGE, gimp, pdb)
 from hintcolor2_layers import Layers, link, show_message  # noqa: F401  (link: the adapter's own)
 
@@ -90,6 +90,16 @@ def write(layer, pixels, shadow):
         fresh.merge_shadow(True)
 
 
+def blend(layer, pixels, box):
+    """Through a fresh object, as write."""
+    x, y, w, h = box
+    fresh = gimp.Item.from_id(layer.ID)
+    region = fresh.get_pixel_rgn(x, y, w, h, True, True)
+    region[x:x + w, y:y + h] = pixels
+    fresh.flush()
+    fresh.merge_shadow(True)
+
+
 def fill_transparent(layer):
     pdb.gimp_drawable_fill(layer, FILL_TRANSPARENT)
 
@@ -98,9 +108,9 @@ def update(layer):
     layer.update(0, 0, layer.width, layer.height)
 
 
-def mask_selection(image, layer):
-    if not pdb.gimp_selection_is_empty(image):
-        pdb.gimp_layer_add_mask(layer, pdb.gimp_layer_create_mask(layer, ADD_MASK_SELECTION))
+def selection_bounds(image):
+    selected, x1, y1, x2, y2 = pdb.gimp_selection_bounds(image)
+    return (x1, y1, x2, y2) if selected else None
 
 
 def selected(image):

@@ -53,21 +53,33 @@ def photo_format(photo):
     return fmt, channels, ("Y'", "Y'A", "R'G'B'", "R'G'B'A")[channels - 1] + sample
 
 
-def colorize_with_worker(photo, hint_layer, options):
-    """Ask the worker to colorize the photo layer's pixels; returns (reply, pixels, babl format of the
-    result: R'G'B', or R'G'B'A with the photo's alpha when it has alpha)."""
+def colorize_with_worker(photo, hint_layer, options, region=None, status=lambda text: text):
+    """Ask the worker to colorize the photo layer's pixels, or only the box ``region`` (x, y, w, h:
+    photo pixels) in detail; returns (reply, pixels, babl format of the result: R'G'B', or R'G'B'A
+    with the photo's alpha when it has alpha). ``status``: the status bar's words for a stage's."""
     fmt, channels, babl = photo_format(photo)
-    header = protocol.colorize_header((photo.get_width(), photo.get_height()), fmt, channels, None, options)
+    header = protocol.colorize_header((photo.get_width(), photo.get_height()), fmt, channels, None, options,
+                                      region=region)
     worker = connect()
     worker.start_early()  # a worker that is not running loads the model while GIMP reads the pixels
-    progress(0.0, "Reading the photo")
+    progress(0.0, status("Reading the photo"))
     payload = [read_pixels(photo, babl)]
     if hint_layer is not None:
         header["hints"], patches = hint_layer_request(photo, hint_layer)
         payload.extend(patches)
-    progress(0.1, "Sending the photo to hintcolor")
-    reply, data = worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, text))
+    progress(0.1, status("Sending the photo to hintcolor"))
+    reply, data = worker.request(header, payload, progress=lambda f, text: progress(0.1 + 0.8 * f, status(text)))
     return reply, data, result_babl(reply, babl)
+
+
+def request_for(photo, hint_layer, options, box):
+    """steps.colorize's request: region -> (reply, (pixels, babl)), in a run on the selection ``box``."""
+    def request(region):
+        status = lambda text: requests.stage_text(text, box, region, options)  # noqa: E731
+        reply, data, babl = colorize_with_worker(photo, hint_layer, options, region, status)
+        progress(0.9, status("Writing the result"))
+        return reply, (data, babl)
+    return request
 
 
 def write_result(image, photo, hint_layer, data, babl):
@@ -94,10 +106,12 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
     try:
         photo, selected_hint = layers.targets(image, drawables)
         hint_layer = hint_layer_for(image, photo, selected_hint, config)
+        box = steps.selection_box(adapter, image, photo)
         if run_mode == Gimp.RunMode.INTERACTIVE:
             import hintcolor_dialog
 
-            ok, hint_layer = hintcolor_dialog.run_dialog(procedure, config, layers.hint_choices(image, photo), hint_layer)
+            ok, hint_layer = hintcolor_dialog.run_dialog(procedure, config, layers.hint_choices(image, photo), hint_layer,
+                                                         box)
             if not ok:
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
             # no layer in the config GIMP keeps (it cannot): the result layer records the choice for Repeat Last
@@ -107,12 +121,11 @@ def run_colorize(procedure, run_mode, image, drawables, config, data):
     except layers.UserError as e:
         return failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, str(e))
     Gimp.progress_init("Colorizing with hints")
+    options = worker_options(config)
     try:
-        reply, pixels, babl = colorize_with_worker(photo, hint_layer, worker_options(config))
+        reply = steps.colorize(adapter, image, photo, hint_layer, request_for(photo, hint_layer, options, box))
     except client.WorkerError as e:
         return failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(e))
-    progress(0.9, "Writing the result")
-    steps.apply_result(adapter, image, photo, hint_layer, (pixels, babl), babl.startswith("R'G'B'A"))
     if reply.get("notice"):  # during the run, with the progress: in the status bar
         steps.notify_once(adapter, requests.sentence(reply["notice"]))
     Gimp.progress_end()

@@ -76,6 +76,14 @@ def write(layer, pixels, shadow):
         layer.merge_shadow(True)
 
 
+def blend(layer, pixels, box):
+    data, babl = pixels
+    buffer = layer.get_shadow_buffer()
+    buffer.set(Gegl.Rectangle.new(*box), babl, data)
+    buffer.flush()
+    layer.merge_shadow(True)
+
+
 def fill_transparent(layer):
     layer.fill(Gimp.FillType.TRANSPARENT)
 
@@ -84,9 +92,9 @@ def update(layer):
     layer.update(0, 0, layer.get_width(), layer.get_height())
 
 
-def mask_selection(image, layer):
-    if not Gimp.Selection.is_empty(image):
-        layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+def selection_bounds(image):
+    _, selected, x1, y1, x2, y2 = Gimp.Selection.bounds(image)
+    return (x1, y1, x2, y2) if selected else None
 
 
 def selected(image):

@@ -10,9 +10,13 @@ module watches the hint layer, moves pixels, and shows the result in a layer of 
   keeps it for this panel (``session``) until the photo changes.
 - The rules of Colorize with Hints hold here too, and the panel says them when they matter: a
   hidden hint layer still counts (a user hides it to see the result without the dots; showing or
-  hiding it changes no color), and an active selection masks the result (the live layer carries
-  the selection as its mask, as Apply's result will). While the panel is open its live layer
-  stands in for the photo's result layer, which is hidden: what the canvas shows is what Apply gives.
+  hiding it changes no color). What the canvas shows while the panel is open is what Apply writes:
+  without a selection the live layer stands in for the photo's result layer, which is hidden; with
+  one, the panel asks for region runs of the selection's box (hintcolor_steps.selection_box) and a
+  box-sized live detail layer, masked by the selection, shows them above the photo's result layer,
+  which stays shown (outside the selection Apply changes nothing); a photo without a result yet gets
+  the whole-photo live layer under it too, as Apply writes the whole result first
+  (hintcolor_steps.apply_region). A changed selection takes the live layers away and asks again.
 - Requests run in a thread (the window stays responsive); their results are written in GIMP's
   main loop. A preview (the worker's ``preview`` option) colorizes about a screen's pixels with the
   network on a 128 grid and enlarges them; the full-quality result follows once the user pauses.
@@ -32,18 +36,22 @@ import gi
 gi.require_version("Gtk", "3.0")
 from gi.repository import GLib, Gegl, Gimp, GimpUi, Gtk  # noqa: E402
 
+import hintcolor_adapter as adapter  # noqa: E402
 import hintcolor_client as client  # noqa: E402
 import hintcolor_layers as layers  # noqa: E402
 import hintcolor_protocol as protocol  # noqa: E402
 from hintcolor_schedule import CANCEL, FULL, PREVIEW, SUGGEST, Schedule, changed_box, dirty_rect  # noqa: E402
 import hintcolor_requests as requests  # noqa: E402
+import hintcolor_steps as steps  # noqa: E402
 from hintcolor_worker import connect, hint_layer_request, read_pixels, result_babl  # noqa: E402
 
 TITLE = "Colorize with Hints - Live"
 PAINT = "Paint on \"%s\": the photo \"%s\" is recolored as you paint."
 HIDDEN = "\"%s\" is hidden: its dots still count; show it (eye icon in Layers) to paint more."
-SELECTION = "Only the selection is recolored, here as by Apply (Select > None: the whole photo)."
+SELECTION = "Detail for the selection: %d \u00d7 %d px (Select > None: the whole photo)."
 LIVE_LAYER_NAME = "Colorized (hintcolor, live)"
+DETAIL_LAYER_NAME = "Colorized (hintcolor, live detail)"
+WHOLE, REGION = "whole", "region"  # the parts of a request: the whole photo, the selection's box
 POLL_MS = 150
 THUMBNAIL = 512  # the watched thumbnail's longer side
 PREVIEW_WORK_SIZE = 128  # the working grid of a preview (the full result uses the one chosen, 256)
@@ -69,10 +77,13 @@ class LivePanel(object):
         self.last_read = None  # (size and offsets, pixels, thumbnail) of the hint layer as last read
         self.hints_read = None  # (version, header, payload) of the hint layer for the requests of a version
         self.point = (photo.get_width() / 2.0, photo.get_height() / 2.0)  # the last dot (photo pixels); first the centre
-        self.result = None  # (pixels, babl, hint layer used) of the full-quality result shown
-        self.live_layer = None
-        self.hidden_result = None  # the photo's result layer, hidden while the live layer stands in for it
+        self.result = None  # (box, {part: (pixels, babl)}, hint layer used) of the full-quality result shown
+        self.live_layer = None  # the whole photo's live result
+        self.detail_layer = None  # the selection box's live result, masked by the selection
+        self.result_shown = None  # (the photo's result layer, its visibility before the panel changed it)
         self.selection_signature = None
+        self.box = None  # the selection's box (x, y, w, h: photo pixels), or None: the whole photo
+        self.box_error = None  # why the selection cannot be colorized (it lies off the photo), or None
         self.advice_given = None
         self.request = None  # the WorkerClient of the running request
         self.capabilities = {}  # what the worker's engine can do, known from the first result
@@ -192,7 +203,7 @@ class LivePanel(object):
         selection = self._selection_signature()
         if selection != self.selection_signature:
             self.selection_signature = selection
-            self._mask_live_layer()
+            self._selection_changed(now)
         self._advise()
 
     def _hint_signature(self):
@@ -209,13 +220,26 @@ class LivePanel(object):
             return None
         return tuple(Gimp.Selection.bounds(self.image)) + thumbnail(self.image.get_selection())
 
+    def _selection_changed(self, now):
+        """A new selection (or none): its box, the live layers taken away (they showed the old one's),
+        and new results asked for."""
+        try:
+            self.box, self.box_error = steps.selection_box(adapter, self.image, self.photo), None
+        except layers.UserError as e:
+            self.box, self.box_error = None, requests.sentence(str(e))
+        self.apply.set_sensitive(self.box_error is None and not self.schedule.finishing)
+        self.result = None
+        self._remove_live_layer()
+        Gimp.displays_flush()
+        self.schedule.change(now)
+
     def _advise(self):
         """Tell the user where to paint (or that the hint layer is hidden) and what a selection does."""
         hidden = self.hint_layer.is_valid() and not self.hint_layer.get_visible()
         lines = [(HIDDEN % self.hint_layer.get_name()) if hidden
                  else PAINT % (self.hint_layer.get_name(), self.photo.get_name())]
         if self.selection_signature is not None:
-            lines.append(SELECTION)
+            lines.append(self.box_error or SELECTION % tuple(self.box[2:]))
         if lines != self.advice_given:
             self.advice_given = lines
             self.advice.set_text("\n".join(lines))
@@ -231,27 +255,33 @@ class LivePanel(object):
     def _start(self, job):
         kind, version = job
         times = {"noticed": self.noticed, "start": time.time()}  # when each step began or ended (time.time())
-        header, payload, hint_layer = self._request(kind)
+        asks, hint_layer = self._request(kind)
         self.schedule.started(job)
         if kind != SUGGEST:
             self.status.set_text("Updating the preview..." if kind == PREVIEW else "Computing the full-quality result...")
         self.request = connect()
         times["read"] = time.time()
-        thread = threading.Thread(target=self._ask, args=(self.request, header, payload, job, hint_layer, times))
+        thread = threading.Thread(target=self._ask, args=(self.request, asks, job, (self.box, hint_layer), times))
         thread.daemon = True
         thread.start()
 
+    def _parts(self, kind):
+        """The parts a request of ``kind`` asks for, in order: suggestions (None); without a selection
+        the whole photo; with one its box, after the whole photo if the photo has no result layer
+        yet (Apply writes the whole result first, then the box's)."""
+        if kind == SUGGEST:
+            return [None]
+        if self.box is None:
+            return [WHOLE]
+        return ([WHOLE] if layers.result_of(self.image, self.photo)[0] is None else []) + [REGION]
+
     def _request(self, kind):
-        """(header, payload, hint layer used) of a request: the photo only if the worker lacks it,
-        the hint layer's painted patches, shown or hidden."""
+        """([(part, header, payload)] of a request, hint layer used): per part (see _parts) the photo
+        only if the worker lacks it, the hint layer's painted patches, shown or hidden."""
         options = dict(self.options)
         if kind == PREVIEW:
             options["work_size"] = min(PREVIEW_WORK_SIZE, options["work_size"])
             options["preview"] = True
-        header = protocol.colorize_header((self.photo.get_width(), self.photo.get_height()), self.format,
-                                          self.channels, None, options, self.session, self.photo_sent)
-        payload = [] if self.photo_sent else [read_pixels(self.photo, self.babl)]
-        self.photo_sent = True
         hint_layer = self.hint_layer if self.hint_layer.is_valid() else None
         if hint_layer is not None:
             whole = kind == FULL  # what Apply writes is made from the whole layer, read anew
@@ -259,11 +289,20 @@ class LivePanel(object):
                 data, whole = self._read_hint_layer(hint_layer, whole)
                 hints, patches = hint_layer_request(self.photo, hint_layer, data)
                 self.hints_read = (self.schedule.version, hints, patches, whole)
-            _, header["hints"], patches, _ = self.hints_read
-            payload.extend(patches)
-        if kind == SUGGEST:
-            header = protocol.suggestions_at(header, [list(self.point)], SUGGESTIONS)
-        return header, payload, hint_layer
+        asks = []
+        for part in self._parts(kind):
+            header = protocol.colorize_header((self.photo.get_width(), self.photo.get_height()), self.format,
+                                              self.channels, None, options, self.session, self.photo_sent,
+                                              region=self.box if part == REGION else None)
+            payload = [] if self.photo_sent else [read_pixels(self.photo, self.babl)]
+            self.photo_sent = True
+            if hint_layer is not None:
+                _, header["hints"], patches, _ = self.hints_read
+                payload.extend(patches)
+            if kind == SUGGEST:
+                header = protocol.suggestions_at(header, [list(self.point)], SUGGESTIONS)
+            asks.append((part, header, payload))
+        return asks, hint_layer
 
     def _read_hint_layer(self, layer, whole):
         """The hint layer's RGBA u8 pixels (a bytearray the panel keeps), and whether they were read
@@ -297,19 +336,22 @@ class LivePanel(object):
             data[(y + i) * stride + x * 4:(y + i) * stride + x * 4 + row] = pixels[i * row:(i + 1) * row]
         return box and (box[0] + x, box[1] + y, box[2] + x, box[3] + y)
 
-    def _ask(self, worker, header, payload, job, hint_layer, times):
-        """In a thread: one request; its outcome goes back to GIMP's main loop."""
+    def _ask(self, worker, asks, job, made_for, times):
+        """In a thread: one request per part (see _request); the outcome, ([(part, reply, pixels)],
+        error), goes back to GIMP's main loop with ``made_for``: (box, hint layer) it was made for."""
+        replies = []
         try:
-            reply, data = worker.request(header, payload)
-            outcome = (reply, data, None)
+            for part, header, payload in asks:
+                replies.append((part,) + tuple(worker.request(header, payload)))
+            outcome = (replies, None)
         except client.WorkerError as e:
-            outcome = (None, None, e)
+            outcome = (None, e)
         times["replied"] = time.time()
-        GLib.idle_add(self._finished, job, outcome, hint_layer, times)
+        GLib.idle_add(self._finished, job, outcome, made_for, times)
 
-    def _finished(self, job, outcome, hint_layer, times):
+    def _finished(self, job, outcome, made_for, times):
         times["main"] = time.time()
-        reply, data, error = outcome
+        replies, error = outcome
         self.request = None
         cancelled = error is not None and self.schedule.running is not None and self.schedule.version > job[1]
         if error is not None and error.code == protocol.SESSION:
@@ -325,17 +367,20 @@ class LivePanel(object):
                 self.apply.set_sensitive(True)
                 self.pause.set_sensitive(True)
         elif job[0] == SUGGEST:
-            self._show_suggestions(reply["points"][0], reply["suggestions"][0])
-        else:
-            self._show(job, reply, data, hint_layer, times)
+            self._show_suggestions(replies[0][1]["points"][0], replies[0][1]["suggestions"][0])
+        elif made_for[0] == self.box:  # else made for another selection: a new request follows
+            self._show(job, replies, made_for, times)
         if self.schedule.finishing and self.schedule.done():
             self._apply()
         return False
 
-    def _show(self, job, reply, data, hint_layer, times):
-        babl = result_babl(reply, self.babl)
-        self._write_live_layer(data, babl)
-        self.result = (data, babl, hint_layer) if job[0] == FULL else None
+    def _show(self, job, replies, made_for, times):
+        """The parts of a result written into the live layers (and kept for Apply if full quality)."""
+        pixels = {}
+        for part, reply, data in replies:
+            pixels[part] = (data, result_babl(reply, self.babl))
+            self._write_live_layer(part, *pixels[part])
+        self.result = (made_for[0], pixels, made_for[1]) if job[0] == FULL else None
         self.capabilities = reply.get("capabilities", {})
         device = reply.get("device", "?")
         self.engine.set_text("Engine: %s on %s" % (self.capabilities.get("label", reply.get("engine")), device.upper()))
@@ -343,73 +388,77 @@ class LivePanel(object):
             self.where.set_text("Color suggestions need the network's weights (README: Weights).")
         shown = time.time()
         self.status.set_text(("Preview" if job[0] == PREVIEW else "Full quality") + " (%.2f s)" % (shown - times["read"]))
-        steps = (times["start"] - times["noticed"], times["read"] - times["start"], times["replied"] - times["read"],
+        spans = (times["start"] - times["noticed"], times["read"] - times["start"], times["replied"] - times["read"],
                  times["main"] - times["replied"], shown - times["main"])
         self.worker.note("live: %s shown at %.3f (noticed %.3f s before; waited %.3f s, read the hints in %.3f s, "
                          "asked the worker %.3f s, waited for GIMP %.3f s, wrote the layer in %.3f s)"
-                         % ((job[0], shown, shown - times["noticed"]) + steps))
+                         % ((job[0], shown, shown - times["noticed"]) + spans))
 
-    def _write_live_layer(self, data, babl):
-        """The live layer's pixels (added above the photo and its result, which it hides, with the
-        selection as its mask; outside the undo history)."""
-        image = self.image
-        width, height = self.photo.get_width(), self.photo.get_height()
-        if self.live_layer is None or not self.live_layer.is_valid():
-            kind = Gimp.ImageType.RGBA_IMAGE if babl.startswith("R'G'B'A") else Gimp.ImageType.RGB_IMAGE
-            layer = Gimp.Layer.new(self.image, LIVE_LAYER_NAME, width, height, kind, 100, Gimp.LayerMode.NORMAL)
-            _, x, y = self.photo.get_offsets()
-            selected = image.get_selected_layers()  # inserting selects the new layer: keep the user's
-            result, _ = layers.result_of(image, self.photo)
-            below = result  # the photo's result, if beside it; else the photo
-            if (below is None or layers.parent_id(below) != layers.parent_id(self.photo)
-                    or image.get_item_position(below) > image.get_item_position(self.photo)):
-                below = self.photo
-            image.undo_freeze()
-            try:
-                image.insert_layer(layer, self.photo.get_parent(), image.get_item_position(below))
-                layer.set_offsets(x, y)
-                image.set_selected_layers(selected)
-                if result is not None and result.get_visible():
-                    result.set_visible(False)
-                    self.hidden_result = result
-            finally:
-                image.undo_thaw()
-            self.live_layer = layer
-            self._mask_live_layer()
-        buffer = self.live_layer.get_buffer()
+    def _write_live_layer(self, part, data, babl):
+        """A live layer's pixels: the whole photo's (``part`` WHOLE) or the selection box's (REGION),
+        each layer added at its first result (outside the undo history)."""
+        layer = self.live_layer if part == WHOLE else self.detail_layer
+        if layer is None or not layer.is_valid():
+            layer = self._add_live_layer(part, babl.startswith("R'G'B'A"))
+        width, height = layer.get_width(), layer.get_height()
+        buffer = layer.get_buffer()
         buffer.set(Gegl.Rectangle.new(0, 0, width, height), babl, data)
         buffer.flush()
-        self.live_layer.update(0, 0, width, height)
+        layer.update(0, 0, width, height)
         Gimp.displays_flush()
 
-    def _mask_live_layer(self):
-        """The live layer masked to the selection, as Apply's result will be (outside the undo history)."""
-        layer = self.live_layer
-        if layer is None or not layer.is_valid() or (layer.get_mask() is None and self.selection_signature is None):
-            return
-        self.image.undo_freeze()
+    def _add_live_layer(self, part, alpha):
+        """A live layer added above the photo's result (or the photo): for WHOLE the photo's size, the
+        result hidden while it stands in for it; for REGION the box's size at its place, above the
+        whole live layer if there is one, masked by the selection, the result shown (Apply shows it).
+        The layers the user selected stay selected; all outside the undo history."""
+        image, photo = self.image, self.photo
+        x, y, width, height = (0, 0, photo.get_width(), photo.get_height()) if part == WHOLE else self.box
+        kind = Gimp.ImageType.RGBA_IMAGE if alpha else Gimp.ImageType.RGB_IMAGE
+        layer = Gimp.Layer.new(image, DETAIL_LAYER_NAME if part == REGION else LIVE_LAYER_NAME, width, height, kind,
+                               100, Gimp.LayerMode.NORMAL)
+        _, left, top = photo.get_offsets()
+        selected = image.get_selected_layers()  # inserting selects the new layer: keep the user's
+        result, _ = layers.result_of(image, photo)
+        below = result  # the photo's result, if beside it; else the photo
+        if (below is None or layers.parent_id(below) != layers.parent_id(photo)
+                or image.get_item_position(below) > image.get_item_position(photo)):
+            below = photo
+        if part == REGION and self.live_layer is not None and self.live_layer.is_valid():
+            below = self.live_layer
+        image.undo_freeze()
         try:
-            if layer.get_mask() is not None:
-                layer.remove_mask(Gimp.MaskApplyMode.DISCARD)
-            if self.selection_signature is not None:
+            image.insert_layer(layer, photo.get_parent(), image.get_item_position(below))
+            layer.set_offsets(left + x, top + y)
+            image.set_selected_layers(selected)
+            if part == REGION:
                 layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+            if result is not None and result.get_visible() != (part == REGION):
+                if self.result_shown is None:
+                    self.result_shown = (result, result.get_visible())
+                result.set_visible(part == REGION)
         finally:
-            self.image.undo_thaw()
-        Gimp.displays_flush()
+            image.undo_thaw()
+        if part == WHOLE:
+            self.live_layer = layer
+        else:
+            self.detail_layer = layer
+        return layer
 
     def _remove_live_layer(self):
-        """The live layer removed, the result layer it stood in for shown again (outside the undo history)."""
-        live = self.live_layer if self.live_layer is not None and self.live_layer.is_valid() else None
-        hidden = self.hidden_result if self.hidden_result is not None and self.hidden_result.is_valid() else None
-        self.live_layer = self.hidden_result = None
-        if live is None and hidden is None:
+        """The live layers removed, the result layer shown or hidden as it was (outside the undo history)."""
+        live = [layer for layer in (self.live_layer, self.detail_layer) if layer is not None and layer.is_valid()]
+        result, visible = self.result_shown or (None, None)
+        result = result if result is not None and result.is_valid() else None
+        self.live_layer = self.detail_layer = self.result_shown = None
+        if not live and result is None:
             return
         self.image.undo_freeze()
         try:
-            if live is not None:
-                self.image.remove_layer(live)
-            if hidden is not None:
-                hidden.set_visible(True)
+            for layer in live:
+                self.image.remove_layer(layer)
+            if result is not None:
+                result.set_visible(visible)
         finally:
             self.image.undo_thaw()
 
@@ -430,13 +479,21 @@ class LivePanel(object):
             self.status.set_text("Finishing the full-quality result...")
 
     def _apply(self):
-        data, babl, hint_layer = self.result
+        """The full-quality result shown, written as Colorize with Hints writes it: one undo step."""
+        box, pixels, hint_layer = self.result
+        if box is not None and WHOLE not in pixels and layers.result_of(self.image, self.photo)[0] is None:
+            self.schedule.change(time.monotonic())  # its result layer went meanwhile: the whole photo first
+            return
         self._remove_live_layer()
-        self.image.undo_group_start()
-        try:
-            self.write_result(self.image, self.photo, hint_layer, data, babl)
-        finally:
-            self.image.undo_group_end()
+        if box is None:
+            self.image.undo_group_start()
+            try:
+                self.write_result(self.image, self.photo, hint_layer, *pixels[WHOLE])
+            finally:
+                self.image.undo_group_end()
+        else:
+            alpha = pixels[REGION][1].startswith("R'G'B'A")
+            steps.apply_region(adapter, self.image, self.photo, hint_layer, box, pixels[REGION], alpha, pixels.get(WHOLE))
         self.outcome = "applied"
         self._end()
 

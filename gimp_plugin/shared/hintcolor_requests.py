@@ -33,6 +33,8 @@ MESSAGES = {
     protocol.NO_POINTS: "no sample point and no painted dot: add a sample point (Ctrl+click on a ruler and drag) "
                         "or paint dots on the hint layer, then run Suggest Hint Colors again",
     protocol.SESSION: "the hintcolor worker no longer keeps this photo (it restarted): the photo is sent again",
+    protocol.REGION: "the selection does not cover the photo layer: select a part of the photo, or choose "
+                     "Select > None to colorize the whole photo",
     protocol.FAILED: "the hintcolor worker failed (%(error)s); details are in its log, %(log)s",
 }
 #: Notices (not errors) a reply may carry, in GIMP's words: one short line, for a status bar.
@@ -59,6 +61,35 @@ def connect():
                                version=config.get("version"),
                                serve_args=["--weights", config["weights"]] if config.get("weights") else [],
                                messages=MESSAGES, notices=NOTICES)
+
+
+def region_line(box, options):
+    """What a run with a selection does, for the dialog: "Detail for the selection: 612 \u00d7 480 px,
+    at 256 px" (``box``: x, y, w, h; the working size where the chosen engine reads it)."""
+    line = u"Detail for the selection: %d \u00d7 %d px" % tuple(box[2:])
+    if "work_size" in protocol.options_read(options["engine"]):
+        line += u", at %d px" % options["work_size"]
+    return _native(line)
+
+
+def stage_text(text, box, region, options):
+    """The status bar's words for the worker's stage ``text`` of a request for ``region`` (None: the
+    whole photo) in a run on the selection ``box`` (None: no selection): the stage alone without a
+    selection, else after what the request is for."""
+    if box is None:
+        return _native(text)
+    title = _text(region_line(box, options)) if region is not None else u"The whole photo first"
+    return _native(u"%s - %s" % (title, _text(text)))
+
+
+def _text(text):
+    """``text`` as unicode (Python 2: UTF-8 bytes decoded)."""
+    return text.decode("utf-8") if isinstance(text, bytes) else text
+
+
+def _native(text):
+    """``text`` as the str GIMP's calls take (Python 2: UTF-8 bytes)."""
+    return text if str is not bytes else text.encode("utf-8")
 
 
 def sentence(text):
