@@ -12,6 +12,7 @@ import os
 import subprocess
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -46,6 +47,7 @@ def with_hints(name):
 save(with_hints("photo.png"), "photo.xcf")
 save(with_hints("big.png"), "big.xcf")
 save(Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/plain.png")), "plain.xcf")
+save(with_hints("photo.png"), "region.xcf")
 '''
 
 INSPECT = '''
@@ -68,12 +70,31 @@ with open("%(work)s/state.json", "w") as f:
     json.dump(state, f)
 '''
 
+#: region.xcf's layers, selected layers, result pixels (result.raw) and selection (selection.raw, Y u8).
+INSPECT_REGION = '''
+import json
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/region.xcf"))
+def save(name, drawable, fmt):
+    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
+    with open("%(work)s/" + name, "wb") as f:
+        f.write(bytes(drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE)))
+result = image.get_layer_by_name("Colorized (hintcolor)")
+if result is not None:
+    save("result.raw", result, "R'G'B'A u8")
+save("selection.raw", image.get_selection(), "Y u8")
+state = {"layers": [layer.get_name() for layer in image.get_layers()],
+         "selected": [layer.get_name() for layer in image.get_selected_layers()],
+         "size": [image.get_width(), image.get_height()]}
+with open("%(work)s/state.json", "w") as f:
+    json.dump(state, f)
+'''
+
 
 @pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
 def window(request, tmp_path_factory):
-    """GIMP's window with big.xcf (a 12 MP photo with hints), plain.xcf (a photo without hints) and
-    photo.xcf (a photo, a "Color Hints" layer with one dot, the photo selected), in tabs 1 to 3, and a
-    worker without weights; stopped afterwards, process by process."""
+    """GIMP's window with big.xcf (a 12 MP photo with hints), plain.xcf (a photo without hints),
+    photo.xcf and region.xcf (a photo, a "Color Hints" layer with one dot, the photo selected), in
+    tabs 1 to 4 (photo.xcf shown), and a worker without weights; stopped afterwards, process by process."""
     env = request.param
     env.require()
     host = env.prepare(WORK)
@@ -89,8 +110,9 @@ def window(request, tmp_path_factory):
     gimp = GimpWindow(env, WORK)
     with worker_for(gimp, host, None, worker_env):
         try:
-            gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf")
-            wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 60, "photo.xcf opened (the last image shown)")
+            gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf", f"{WORK}/region.xcf")
+            wait_for(lambda: "region.xcf" in gimp.title(gimp.image_window), 60, "region.xcf opened (the last image shown)")
+            show(gimp, "photo.xcf", "alt+3")
             gimp.params = params
             yield gimp
         finally:
@@ -299,3 +321,115 @@ def plugin_process():
         except OSError:
             continue
     return None
+
+
+def inspect_region(gimp) -> dict:
+    """Save region.xcf (Ctrl+S) and read its layers, selected layers, result pixels (``result``: H×W×4
+    uint8) and selection (``selection``: H×W uint8) in batch GIMP."""
+    path = gimp.host / "region.xcf"
+    saved = path.stat().st_mtime_ns
+    gimp.key("ctrl+s")
+    wait_for(lambda: path.stat().st_mtime_ns != saved and not gimp.title(gimp.image_window).startswith("*"), 60,
+             "region.xcf saved")
+    (gimp.host / "result.raw").unlink(missing_ok=True)
+    subprocess.run(gimp.env.console_command(WORK), input=INSPECT_REGION % gimp.params, text=True, capture_output=True,
+                   timeout=300)
+    state = json.loads((gimp.host / "state.json").read_text())
+    width, height = state["size"]
+    state["selection"] = np.frombuffer((gimp.host / "selection.raw").read_bytes(), np.uint8).reshape(height, width)
+    if (gimp.host / "result.raw").exists():
+        state["result"] = np.frombuffer((gimp.host / "result.raw").read_bytes(), np.uint8).reshape(height, width, 4)
+    return state
+
+
+def drag(gimp, tool: str, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """Choose a tool (by its name in the action search: a key could land in a dock's type-ahead) and
+    drag with it from screen ``start`` to ``end`` (region.xcf is shown at 100 % in the 1600×940 image
+    window: photo pixel (x, y) is at screen (x + 395, y + 249))."""
+    gimp.action(tool)
+    gimp.x("xdotool", "mousemove", "--sync", *map(str, start))
+    gimp.x("xdotool", "mousedown", "1")
+    for step in (0.25, 0.5, 0.75, 1.0):
+        x, y = (round(a + (b - a) * step) for a, b in zip(start, end))
+        gimp.x("xdotool", "mousemove", "--sync", str(x), str(y))
+    gimp.screenshot(f"9-drag-{tool.replace(' ', '_')}.png")
+    gimp.x("xdotool", "mouseup", "1")
+
+
+def detail_then_undo(gimp, before: dict, name: str) -> np.ndarray:
+    """Ctrl+F with the selection ``before`` has: only the selected pixels of the result change (a
+    feathered edge partly); one Ctrl+Z gives the result back exactly, the hint layer still
+    selected. Returns the detail's result (H×W×4)."""
+    run_and_wait(gimp, "ctrl+f")
+    gimp.screenshot(f"9-{name}.png")
+    after = inspect_region(gimp)
+    selection = after["selection"]
+    assert np.array_equal(selection, before["selection"]) and selection.max() == 255
+    outside = selection == 0
+    assert np.array_equal(after["result"][outside], before["result"][outside])  # exactly as it was
+    assert not np.array_equal(after["result"][~outside], before["result"][~outside])  # the detail
+    assert after["selected"] == ["Color Hints"]
+    gimp.key("ctrl+z")
+    undone = inspect_region(gimp)
+    assert np.array_equal(undone["result"], before["result"]) and undone["selected"] == ["Color Hints"]
+    assert messages(gimp) == []
+    return after["result"]
+
+
+def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
+    """region.xcf, its hint layer selected (as after painting), no result yet: a rectangle dragged with
+    Rectangle Select, then the dialog (it says "Detail for the selection: ...") makes the whole result
+    and the detail in the rectangle, one undo step; without a selection Ctrl+F makes the whole result,
+    equal to it outside the rectangle. Then, on that result, Ctrl+F with a rectangle, and with a
+    feathered ellipse (Ellipse Select, Select > Feather): only the selection changes, one Ctrl+Z
+    gives the result back."""
+    gimp = window
+    show(gimp, "region.xcf", "alt+4")
+    # the window's size again: GIMP may have fitted it to an image it opened
+    gimp.x("xdotool", "windowsize", "--sync", gimp.image_window, *map(str, gimp.window_size))
+    gimp.action("Select Top Layer")  # the hint layer
+    drag(gimp, "Rectangle Select", (645, 399), (795, 529))  # photo (250, 150) to (400, 280)
+    assert inspect_region(gimp)["selection"].max() == 255
+    gimp.action("Colorize with Hints")
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
+    gimp.screenshot("9-region-dialog.png")
+    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    before = finished(gimp)
+    gimp.x("xdotool", "key", "alt+o")
+    wait_for(lambda: finished(gimp) >= before + 2, 120, "the whole result, then the detail")
+    wait_for(lambda: "3 layers" in gimp.title(gimp.image_window), 30, "the result layer")
+    first = inspect_region(gimp)
+    assert first["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert first["selected"] == ["Color Hints"]
+    rectangle = first["selection"] == 255
+    rows, columns = np.nonzero(rectangle)
+    assert [columns.min(), rows.min(), columns.max() + 1, rows.max() + 1] == [250, 150, 400, 280]  # as dragged
+    assert rectangle.sum() == 150 * 130 and first["selection"][~rectangle].max() == 0
+    gimp.key("ctrl+z")  # one step: the result layer and its detail
+    wait_for(lambda: "2 layers" in gimp.title(gimp.image_window), 30, "the result to be undone")
+    gimp.key("shift+ctrl+a")  # Select > None
+    run_and_wait(gimp, "ctrl+f")
+    whole = inspect_region(gimp)
+    assert whole["selection"].max() == 0 and whole["selected"] == ["Color Hints"]
+    assert np.array_equal(first["result"][~rectangle], whole["result"][~rectangle])
+    assert not np.array_equal(first["result"][rectangle], whole["result"][rectangle])
+
+    drag(gimp, "Rectangle Select", (645, 399), (795, 529))
+    with_rectangle = inspect_region(gimp)
+    assert np.array_equal(detail_then_undo(gimp, with_rectangle, "rectangle"), first["result"])
+
+    drag(gimp, "Ellipse Select", (655, 389), (815, 539))  # photo (260, 140) to (420, 290)
+    gimp.action("Feather")
+    feather = wait_for(lambda: gimp.find("^Feather Selection$"), 30, "the Feather Selection dialog")
+    gimp.x("xdotool", "windowactivate", "--sync", feather[0])
+    gimp.x("xdotool", "key", "ctrl+a")
+    gimp.type("30")
+    gimp.screenshot("9-feather.png")
+    gimp.x("xdotool", "key", "alt+o")  # OK
+    wait_for(lambda: not gimp.find("^Feather Selection$"), 30, "the Feather Selection dialog closed")
+    with_ellipse = inspect_region(gimp)
+    soft = (with_ellipse["selection"] > 0) & (with_ellipse["selection"] < 255)
+    assert soft.sum() > 1000  # feathered
+    detail = detail_then_undo(gimp, with_ellipse, "ellipse")
+    changed = np.abs(detail[..., :3].astype(int) - whole["result"][..., :3]).max(axis=2) > 0
+    assert changed[soft].any()  # the feathered edge blends in part of the detail

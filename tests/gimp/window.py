@@ -144,12 +144,15 @@ class GimpWindow(Window):
         self.x("xdotool", "key", "--clearmodifiers", *keys)
 
     def action(self, label: str) -> None:
-        """Run a menu entry through GIMP's action search ("/"): type its label, Enter."""
+        """Run a menu entry through GIMP's action search ("/"): type its label, Enter; returns once the
+        search has closed."""
         self.key("slash")
         wait_for(lambda: self.find("Search Actions"), 20, "the action search")
         self.type(label)
         self.screenshot("action-%s.png" % label.replace(" ", "_"))
         self.x("xdotool", "key", "Return")
+        # gone before the next input: a click or drag on the canvas under it would land on it
+        wait_for(lambda: not self.find("Search Actions"), 20, "the action search to close")
 
     def click_progress_cancel(self) -> None:
         """Click the Cancel button of the image window's status-bar progress (GIMP's default layout:
