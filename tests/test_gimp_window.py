@@ -343,10 +343,12 @@ def inspect_region(gimp) -> dict:
 
 
 def drag(gimp, tool: str, start: tuple[int, int], end: tuple[int, int]) -> None:
-    """Choose a tool (by its name in the action search: a key could land in a dock's type-ahead) and
-    drag with it from screen ``start`` to ``end`` (region.xcf is shown at 100 % in the 1600×940 image
-    window: photo pixel (x, y) is at screen (x + 395, y + 249))."""
+    """Choose a tool by its name in the action search (its shortcut key would go to the image tabs,
+    which have the keyboard focus after Alt+N) and drag with it from screen ``start`` to ``end``, the
+    pointer moved over the canvas first (region.xcf is shown at 100 % in the 1600×940 image window:
+    photo pixel (x, y) is at screen (x + 395, y + 249))."""
     gimp.action(tool)
+    gimp.x("xdotool", "mousemove", "--sync", str(start[0] - 5), str(start[1] - 5))
     gimp.x("xdotool", "mousemove", "--sync", *map(str, start))
     gimp.x("xdotool", "mousedown", "1")
     for step in (0.25, 0.5, 0.75, 1.0):
@@ -414,9 +416,9 @@ def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
     assert np.array_equal(first["result"][~rectangle], whole["result"][~rectangle])
     assert not np.array_equal(first["result"][rectangle], whole["result"][rectangle])
 
-    drag(gimp, "Rectangle Select", (645, 399), (795, 529))
-    with_rectangle = inspect_region(gimp)
-    assert np.array_equal(detail_then_undo(gimp, with_rectangle, "rectangle"), first["result"])
+    # another rectangle (a press inside the tool's last one would move that one)
+    drag(gimp, "Rectangle Select", (815, 309), (955, 429))  # photo (420, 60) to (560, 180)
+    detail_then_undo(gimp, inspect_region(gimp), "rectangle")
 
     drag(gimp, "Ellipse Select", (655, 389), (815, 539))  # photo (260, 140) to (420, 290)
     gimp.action("Feather")
