@@ -342,20 +342,27 @@ def inspect_region(gimp) -> dict:
     return state
 
 
-def drag(gimp, tool: str, start: tuple[int, int], end: tuple[int, int]) -> None:
-    """Choose a tool by its name in the action search (its shortcut key would go to the image tabs,
-    which have the keyboard focus after Alt+N) and drag with it from screen ``start`` to ``end``, the
-    pointer moved over the canvas first (region.xcf is shown at 100 % in the 1600×940 image window:
-    photo pixel (x, y) is at screen (x + 395, y + 249))."""
-    gimp.action(tool)
-    gimp.x("xdotool", "mousemove", "--sync", str(start[0] - 5), str(start[1] - 5))
-    gimp.x("xdotool", "mousemove", "--sync", *map(str, start))
-    gimp.x("xdotool", "mousedown", "1")
-    for step in (0.25, 0.5, 0.75, 1.0):
-        x, y = (round(a + (b - a) * step) for a, b in zip(start, end))
-        gimp.x("xdotool", "mousemove", "--sync", str(x), str(y))
-    gimp.screenshot(f"9-drag-{tool.replace(' ', '_')}.png")
-    gimp.x("xdotool", "mouseup", "1")
+#: Where the toolbox shows Rectangle Select (its tool group's first tool) in both GIMPs' windows.
+RECTANGLE_SELECT_ICON = (54, 91)
+
+
+def drag(gimp, tool: str | None, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """Drag from screen ``start`` to ``end`` with the tool of the shortcut key ``tool`` (None: the
+    tool chosen; a key reaches the canvas once it has the keyboard focus, which a press on it gives:
+    after Alt+N the image tabs have it), over half a second as a hand drags (GIMP dropped drags whose
+    press, motions and release came at once); region.xcf is shown at 100 % in the 1600×940 image
+    window: photo pixel (x, y) is at screen (x + 395, y + 249) in GIMP 3.0, about 10 pixels to the
+    left in 3.2."""
+    if tool is not None:
+        gimp.key(tool)
+    steps = []
+    for step in range(1, 11):
+        x, y = (round(a + (b - a) * step / 10) for a, b in zip(start, end))
+        steps += ["mousemove", "--sync", str(x), str(y), "sleep", "0.05"]
+    gimp.x("xdotool", "mousemove", "--sync", str(start[0] - 5), str(start[1] - 5), "sleep", "0.05",
+           "mousemove", "--sync", *map(str, start), "sleep", "0.05", "mousedown", "1", "sleep", "0.05",
+           *steps, "mouseup", "1")
+    gimp.screenshot(f"9-drag-{tool}.png")
 
 
 def detail_then_undo(gimp, before: dict, name: str) -> np.ndarray:
@@ -389,8 +396,11 @@ def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
     show(gimp, "region.xcf", "alt+4")
     # the window's size again: GIMP may have fitted it to an image it opened
     gimp.x("xdotool", "windowsize", "--sync", gimp.image_window, *map(str, gimp.window_size))
-    gimp.action("Select Top Layer")  # the hint layer
-    drag(gimp, "Rectangle Select", (645, 399), (795, 529))  # photo (250, 150) to (400, 280)
+    gimp.x("xdotool", "mousemove", "--sync", *map(str, RECTANGLE_SELECT_ICON), "click", "1")  # the toolbox
+    # a click on the canvas gives it the keyboard focus (a press is what focuses it; nothing is selected yet)
+    gimp.x("xdotool", "mousemove", "--sync", "600", "700", "click", "1")
+    drag(gimp, "r", (645, 399), (795, 529))  # photo (250, 150) to (400, 280)
+    gimp.key("Home")  # Select Top Layer: the hint layer
     assert inspect_region(gimp)["selection"].max() == 255
     gimp.action("Colorize with Hints")
     dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
@@ -405,7 +415,7 @@ def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
     assert first["selected"] == ["Color Hints"]
     rectangle = first["selection"] == 255
     rows, columns = np.nonzero(rectangle)
-    assert [columns.min(), rows.min(), columns.max() + 1, rows.max() + 1] == [250, 150, 400, 280]  # as dragged
+    assert [columns.max() + 1 - columns.min(), rows.max() + 1 - rows.min()] == [150, 130]  # as dragged
     assert rectangle.sum() == 150 * 130 and first["selection"][~rectangle].max() == 0
     gimp.key("ctrl+z")  # one step: the result layer and its detail
     wait_for(lambda: "2 layers" in gimp.title(gimp.image_window), 30, "the result to be undone")
@@ -416,11 +426,11 @@ def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
     assert np.array_equal(first["result"][~rectangle], whole["result"][~rectangle])
     assert not np.array_equal(first["result"][rectangle], whole["result"][rectangle])
 
-    # another rectangle (a press inside the tool's last one would move that one)
-    drag(gimp, "Rectangle Select", (815, 309), (955, 429))  # photo (420, 60) to (560, 180)
+    # another rectangle over the dot, pressed outside the last one (a press inside would move that one)
+    drag(gimp, "r", (595, 369), (725, 479))  # photo (200, 120) to (330, 230)
     detail_then_undo(gimp, inspect_region(gimp), "rectangle")
 
-    drag(gimp, "Ellipse Select", (655, 389), (815, 539))  # photo (260, 140) to (420, 290)
+    drag(gimp, "e", (735, 379), (615, 509))  # photo (340, 130) to (220, 260), around the dot
     gimp.action("Feather")
     feather = wait_for(lambda: gimp.find("^Feather Selection$"), 30, "the Feather Selection dialog")
     gimp.x("xdotool", "windowactivate", "--sync", feather[0])

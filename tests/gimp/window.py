@@ -144,27 +144,12 @@ class GimpWindow(Window):
         self.x("xdotool", "key", "--clearmodifiers", *keys)
 
     def action(self, label: str) -> None:
-        """Run a menu entry through GIMP's action search ("/"): type its label, Enter; returns once the
-        search has closed."""
+        """Run a menu entry through GIMP's action search ("/"): type its label, Enter."""
         self.key("slash")
         wait_for(lambda: self.find("Search Actions"), 20, "the action search")
         self.type(label)
         self.screenshot("action-%s.png" % label.replace(" ", "_"))
         self.x("xdotool", "key", "Return")
-        # gone before the next input (a click or drag on the canvas under it would land on it); a Return
-        # typed before the search listed its results runs nothing and leaves it open: Return again
-        try:
-            wait_for(lambda: self.gone("Search Actions"), 3, "the action search to close")
-        except Timeout:
-            self.x("xdotool", "key", "Return")
-            wait_for(lambda: self.gone("Search Actions"), 20, "the action search to close")
-
-    def gone(self, name: str) -> bool:
-        """Whether no visible window's title matches ``name`` (False while xdotool cannot tell: a window
-        it looked at went away during the search)."""
-        done = subprocess.run(self.env.command(self.work, "xdotool", "search", "--onlyvisible", "--name", name,
-                                               DISPLAY=self.display), capture_output=True, text=True, timeout=60)
-        return not done.stdout.split() and not done.stderr.strip()
 
     def click_progress_cancel(self) -> None:
         """Click the Cancel button of the image window's status-bar progress (GIMP's default layout:
