@@ -72,7 +72,7 @@ with open("%(work)s/state.json", "w") as f:
 
 #: region.xcf's layers, selected layers, result pixels (result.raw) and selection (selection.raw, Y u8).
 INSPECT_REGION = '''
-import json
+import hashlib, json
 image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/region.xcf"))
 def save(name, drawable, fmt):
     rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
@@ -82,9 +82,12 @@ result = image.get_layer_by_name("Colorized (hintcolor)")
 if result is not None:
     save("result.raw", result, "R'G'B'A u8")
 save("selection.raw", image.get_selection(), "Y u8")
+photo = image.get_layer_by_name("Background")
+rect = Gegl.Rectangle.new(0, 0, photo.get_width(), photo.get_height())
 state = {"layers": [layer.get_name() for layer in image.get_layers()],
          "selected": [layer.get_name() for layer in image.get_selected_layers()],
-         "size": [image.get_width(), image.get_height()]}
+         "size": [image.get_width(), image.get_height()],
+         "photo": hashlib.sha1(bytes(photo.get_buffer().get(rect, 1.0, "Y' u8", Gegl.AbyssPolicy.NONE))).hexdigest()}
 with open("%(work)s/state.json", "w") as f:
     json.dump(state, f)
 '''
@@ -117,6 +120,14 @@ def window(request, tmp_path_factory):
             yield gimp
         finally:
             gimp.stop()
+
+
+def open_dialog(gimp, screenshot: str) -> None:
+    """Colorize with Hints... from the action search: its dialog shown (``screenshot`` of it) and focused."""
+    gimp.action("Colorize with Hints")
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
+    gimp.screenshot(screenshot)
+    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
 
 
 def runs(gimp) -> list[str]:
@@ -161,10 +172,7 @@ def inspect(gimp) -> dict:
 def test_the_loop_dialog_repeat_undo_and_messages(window):
     gimp = window
     assert "photo.xcf" in gimp.title(gimp.image_window) and "2 layers" in gimp.title(gimp.image_window)
-    gimp.action("Colorize with Hints")
-    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
-    gimp.screenshot("1-dialog.png")
-    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    open_dialog(gimp, "1-dialog.png")
     before = finished(gimp)
     gimp.x("xdotool", "key", "Return")
     wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the dialog's run")
@@ -342,19 +350,14 @@ def inspect_region(gimp) -> dict:
     return state
 
 
-#: Where the toolbox shows Rectangle Select (its tool group's first tool) in both GIMPs' windows.
-RECTANGLE_SELECT_ICON = (54, 91)
-
-
-def drag(gimp, tool: str | None, start: tuple[int, int], end: tuple[int, int]) -> None:
-    """Drag from screen ``start`` to ``end`` with the tool of the shortcut key ``tool`` (None: the
-    tool chosen; a key reaches the canvas once it has the keyboard focus, which a press on it gives:
-    after Alt+N the image tabs have it), over half a second as a hand drags (GIMP dropped drags whose
+def drag(gimp, tool: str, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """Drag from screen ``start`` to ``end`` with the tool of the shortcut key ``tool`` (a key
+    reaches the canvas once it has the keyboard focus, which a press on it gives: after Alt+N the
+    image tabs have it), over half a second as a hand drags (GIMP dropped drags whose
     press, motions and release came at once); region.xcf is shown at 100 % in the 1600×940 image
     window: photo pixel (x, y) is at screen (x + 395, y + 249) in GIMP 3.0, about 10 pixels to the
     left in 3.2."""
-    if tool is not None:
-        gimp.key(tool)
+    gimp.key(tool)
     steps = []
     for step in range(1, 11):
         x, y = (round(a + (b - a) * step / 10) for a, b in zip(start, end))
@@ -396,16 +399,12 @@ def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
     show(gimp, "region.xcf", "alt+4")
     # the window's size again: GIMP may have fitted it to an image it opened
     gimp.x("xdotool", "windowsize", "--sync", gimp.image_window, *map(str, gimp.window_size))
-    gimp.x("xdotool", "mousemove", "--sync", *map(str, RECTANGLE_SELECT_ICON), "click", "1")  # the toolbox
-    # a click on the canvas gives it the keyboard focus (a press is what focuses it; nothing is selected yet)
-    gimp.x("xdotool", "mousemove", "--sync", "600", "700", "click", "1")
+    # a click on the canvas, below the image (no tool changes anything there), gives it the keyboard focus
+    gimp.x("xdotool", "mousemove", "--sync", "800", "850", "click", "1")
     drag(gimp, "r", (645, 399), (795, 529))  # photo (250, 150) to (400, 280)
     gimp.key("Home")  # Select Top Layer: the hint layer
     assert inspect_region(gimp)["selection"].max() == 255
-    gimp.action("Colorize with Hints")
-    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
-    gimp.screenshot("9-region-dialog.png")
-    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    open_dialog(gimp, "9-region-dialog.png")  # it says "Detail for the selection: 150 × 130 px, at 256 px"
     before = finished(gimp)
     gimp.x("xdotool", "key", "alt+o")
     wait_for(lambda: finished(gimp) >= before + 2, 120, "the whole result, then the detail")
@@ -413,6 +412,7 @@ def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
     first = inspect_region(gimp)
     assert first["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
     assert first["selected"] == ["Color Hints"]
+    photo = first["photo"]  # the photo layer, never written to
     rectangle = first["selection"] == 255
     rows, columns = np.nonzero(rectangle)
     assert [columns.max() + 1 - columns.min(), rows.max() + 1 - rows.min()] == [150, 130]  # as dragged
@@ -445,3 +445,4 @@ def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
     detail = detail_then_undo(gimp, with_ellipse, "ellipse")
     changed = np.abs(detail[..., :3].astype(int) - whole["result"][..., :3]).max(axis=2) > 0
     assert changed[soft].any()  # the feathered edge blends in part of the detail
+    assert inspect_region(gimp)["photo"] == photo
