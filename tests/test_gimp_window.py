@@ -351,20 +351,12 @@ def inspect_region(gimp) -> dict:
 
 
 def drag(gimp, tool: str, start: tuple[int, int], end: tuple[int, int]) -> None:
-    """Drag from screen ``start`` to ``end`` with the tool of the shortcut key ``tool`` (a key
-    reaches the canvas once it has the keyboard focus, which a press on it gives: after Alt+N the
-    image tabs have it), over half a second as a hand drags (GIMP dropped drags whose
-    press, motions and release came at once); region.xcf is shown at 100 % in the 1600×940 image
-    window: photo pixel (x, y) is at screen (x + 395, y + 249) in GIMP 3.0, about 10 pixels to the
-    left in 3.2."""
+    """Drag from screen ``start`` to ``end`` (Window.drag) with the tool of the shortcut key ``tool``
+    (a key reaches the canvas once it has the keyboard focus, which a press on it gives: after Alt+N
+    the image tabs have it); region.xcf is shown at 100 % in the 1600×940 image window: photo pixel
+    (x, y) is at screen (x + 395, y + 249) in GIMP 3.0, about 10 pixels to the left in 3.2."""
     gimp.key(tool)
-    steps = []
-    for step in range(1, 11):
-        x, y = (round(a + (b - a) * step / 10) for a, b in zip(start, end))
-        steps += ["mousemove", "--sync", str(x), str(y), "sleep", "0.05"]
-    gimp.x("xdotool", "mousemove", "--sync", str(start[0] - 5), str(start[1] - 5), "sleep", "0.05",
-           "mousemove", "--sync", *map(str, start), "sleep", "0.05", "mousedown", "1", "sleep", "0.05",
-           *steps, "mouseup", "1")
+    gimp.drag(start, end)
     gimp.screenshot(f"9-drag-{tool}.png")
 
 
