@@ -265,6 +265,7 @@ def test_a_rectangle_dragged_with_rectangle_select_is_colorized_in_detail(gimp):
     assert after["active"] == "Color Hints" and gimp.messages() == []
     assert np.array_equal(undo_step(gimp, "ctrl+z")["pixels"][1], result)
     gimp.key("shift+ctrl+a")  # Select > None: the next runs are whole-photo runs again
+    assert inspect(gimp, "photo.xcf")["selection"].max() == 0  # (and saved, as the next tests find it)
 
 
 def undo_step(gimp, key: str) -> dict:
