@@ -83,12 +83,9 @@ def request_for(photo, hint_layer, options, box):
 
 
 def write_result(image, photo, hint_layer, data, babl):
-    """The live panel's Apply: write the result (``data`` in the babl format ``babl``) into the photo's
-    result layer (hintcolor_steps.write_result: the layers selected before stay selected); with a
-    selection, the result gets it as its layer mask, as the panel previews it (the filter itself
-    colorizes a selection in detail: hintcolor_steps.colorize)."""
+    """Write the result (``data`` in the babl format ``babl``) into the photo's result layer: see
+    hintcolor_steps.write_result (the layers selected before stay selected)."""
     steps.write_result(adapter, image, photo, hint_layer, (data, babl), babl.startswith("R'G'B'A"))
-    adapter.mask_selection(image, adapter.result_of(image, photo)[0])
 
 
 def hint_layer_for(image, photo, selected_hint, config):

@@ -92,13 +92,6 @@ def update(layer):
     layer.update(0, 0, layer.get_width(), layer.get_height())
 
 
-def mask_selection(image, layer):
-    """The live panel's Apply (hintcolor.write_result): a mask of the selection if there is one."""
-    if not Gimp.Selection.is_empty(image):
-        layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
-        layer.update(0, 0, layer.get_width(), layer.get_height())
-
-
 def selection_bounds(image):
     _, selected, x1, y1, x2, y2 = Gimp.Selection.bounds(image)
     return (x1, y1, x2, y2) if selected else None
