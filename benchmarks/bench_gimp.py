@@ -12,7 +12,11 @@ several times through GIMP's PDB:
   start the worker and lives until the worker has published itself: the same steps, one
   file-system poll later;
 - then ``--warm`` runs with the worker warm (precision automatic: bf16 on a CPU with native bf16),
-  then one run in fp32 (its model is prepared) and ``--warm`` more in fp32. Medians are printed.
+  then one run in fp32 (its model is prepared) and ``--warm`` more in fp32. Medians are printed;
+- then, for each engine (the network, automatic precision, and propagation), ``--pairs`` pairs of
+  a whole-photo re-run (no selection) and a region run (Ctrl+F with a selection of about 3 % of
+  the photo, a rectangle around a painted dot: the detail for the selection), one after the other
+  so that both see the same load; their medians are printed side by side.
 
 Beside each total: the worker's compute (from its log: the photo's bytes to the result's bytes),
 its receiving the pixels and sending the result (socket time, including waiting for GIMP), and the
@@ -43,6 +47,7 @@ from gimp.harness import GIMPS, start_worker  # noqa: E402
 GIMP = GIMPS[0]  # GIMP 3.0
 
 WORK = "/tmp/hintcolor-bench"
+ENGINES = {"auto": "network", "propagate": "propagation"}  # the engines of the region runs, by their option
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "kodim23.png"
 
 SCRIPT = '''
@@ -60,7 +65,13 @@ for i in range(10):
     buffer.set(Gegl.Rectangle.new(x, y, 9, 9), "R'G'B'A u8", bytes([(37 * i) %% 256, 112, 80, 255]) * 81)
 buffer.flush()
 times = []
-for precision in %(runs)r:
+side = int((0.03 * image.get_width() * image.get_height()) ** 0.5)  # a square of about 3 %% of the photo
+for precision, engine, region in %(runs)r:
+    if region:
+        image.select_rectangle(Gimp.ChannelOps.REPLACE, image.get_width() * 5 // 11 - side // 2,
+                               image.get_height() * 6 // 11 - side // 2, side, side)
+    else:
+        Gimp.Selection.none(image)
     procedure = pdb.lookup_procedure("plug-in-hintcolor-colorize")
     config = procedure.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
@@ -69,9 +80,11 @@ for precision in %(runs)r:
     config.set_property("hint-layer", hint)
     config.set_property("device", "cpu")
     config.set_property("precision", precision)
+    config.set_property("engine", engine)
     start = time.time()
     status = procedure.run(config).index(0).value_nick
     times.append([time.time() - start, status, [l.get_name() for l in image.get_layers()]])
+Gimp.Selection.none(image)
 rect = Gegl.Rectangle.new(0, 0, photo.get_width(), photo.get_height())
 apart = {}
 for babl, kind in (("R'G'B'A u8", Gimp.ImageType.RGBA_IMAGE), ("R'G'B' u8", Gimp.ImageType.RGB_IMAGE)):
@@ -98,6 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megapixels", type=float, default=12)
     parser.add_argument("--warm", type=int, default=5, help="warm runs per precision (median printed)")
+    parser.add_argument("--pairs", type=int, default=5,
+                        help="pairs of a whole-photo re-run and a region run per engine (medians printed)")
     args = parser.parse_args()
     host = GIMP.prepare(WORK)
     source = Image.open(PHOTO).convert("L")
@@ -118,7 +133,8 @@ def main() -> None:
         weights = _weights(Path(tmp))
         log = open(host / "worker.log", "w")
         gimp = subprocess.Popen(GIMP.console_command(WORK), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-        runs = ["auto"] * (1 + args.warm) + ["fp32"] * (1 + args.warm)
+        runs = ([("auto", "auto", False)] * (1 + args.warm) + [("fp32", "auto", False)] * (1 + args.warm)
+                + [("auto", engine, region) for engine in ENGINES for _ in range(args.pairs) for region in (False, True)])
         gimp.stdin.write(SCRIPT % {"work": WORK, "runs": runs})
         gimp.stdin.close()
         while not (host / "start-requested").exists():
@@ -140,11 +156,13 @@ def main() -> None:
     print("run                        total   worker compute  worker receive  worker send   rest (plug-in start, "
           "GIMP read/write, layer, transfer)")
     rows = {}
-    for index, ((seconds, status, layers), precision) in enumerate(zip([r[:3] for r in found["runs"]], runs)):
+    for index, ((seconds, status, layers), (precision, engine, region)) in enumerate(zip(found["runs"], runs)):
         compute = computes[index] if index < len(computes) else float("nan")
         received, sent = served[index][1:] if index < len(served) else (float("nan"), float("nan"))
         first = index in (0, 1 + args.warm)
         label = ("first run (worker cold)" if index == 0 else "first fp32 run (model load)") if first else f"warm, {precision}"
+        if index >= 2 * (1 + args.warm):
+            label = f"{ENGINES[engine]}, {'region (3 %)' if region else 'whole re-run'}"
         if status != "success":
             raise SystemExit(f"run {index} ({label}) failed: {status}")
         rows.setdefault(label, []).append((seconds, compute, received, sent))
@@ -153,6 +171,10 @@ def main() -> None:
         spread = f" ({min(v[0] for v in values):.2f}–{max(v[0] for v in values):.2f}, {len(values)} runs)" if len(values) > 1 else ""
         print(f"{label:<26} {total:5.2f} s  {compute:5.2f} s         {received:5.2f} s         {sent:5.2f} s      "
               f"{total - compute - received - sent:5.2f} s{spread}")
+    for engine, name in ENGINES.items():
+        whole, region = (statistics.median(v[0] for v in rows[f"{name}, {kind}"]) for kind in ("whole re-run", "region (3 %)"))
+        print(f"{name}: region run (3 % selected) {region:.2f} s vs whole-photo re-run {whole:.2f} s: "
+              f"{region / whole:.2f}× (medians of {args.pairs} pairs)")
     for babl, values in found["apart"].items():
         read, write = (statistics.median(v) for v in zip(*values))
         print(f"GIMP alone, {babl:<11}: buffer.get {read:.2f} s; new layer + buffer.set + flush {write:.2f} s (median of 3)")

@@ -286,7 +286,7 @@ def test_colorize_a_photo_with_painted_dots_then_rerun_from_each_layer(gimp2):
         assert _ab_distance(hinted[y, x], color) < 0.5 * _ab_distance(plain[y, x], color), (x, y, hinted[y, x])
 
 
-def test_offset_layers_alpha_and_selection_mask(gimp2):
+def test_offset_layers_alpha_and_a_feathered_selection(gimp2):
     gray = np.asarray(Image.open(photo_path("kodim23.png")).convert("L").resize((400, 300)))
     rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
     rgba[:10, :10, 3] = 0  # a transparent corner
@@ -308,21 +308,38 @@ def test_offset_layers_alpha_and_selection_mask(gimp2):
         result = image.layers[1]
         out["geometry"] = [result.name, result.width, result.height] + list(result.offsets) + [result.mask is None]
         save(result, "offset-result.png")
-        pdb.gimp_image_select_rectangle(image, CHANNEL_OP_REPLACE, 100, 100, 40, 30)
+        pdb.gimp_context_set_feather(True)
+        pdb.gimp_context_set_feather_radius(16, 16)
+        pdb.gimp_image_select_ellipse(image, CHANNEL_OP_REPLACE, 250, 160, 90, 70)  # photo (200, 120)
+        pdb.gimp_context_set_feather(False)
+        with open(WORK + "/selection.raw", "wb") as f:
+            f.write(pixels(image.selection))
+        step("region")
         colorize(image, photo, hints=1, hint_layer=hint)
-        with open(WORK + "/mask.raw", "wb") as f:
-            f.write(pixels(image.layers[1].mask))
-        out["count"] = names(image).count("Colorized (hintcolor)")
+        save(image.layers[1], "offset-region.png")
+        out["region"] = [image.layers[1].mask is None, names(image).count("Colorized (hintcolor)")]
+        step("off the photo")
+        pdb.gimp_image_select_rectangle(image, CHANNEL_OP_REPLACE, 500, 400, 40, 30)
+        colorize(image, photo, hints=1, hint_layer=hint)
+        save(image.layers[1], "offset-off.png")
     ''')
-    assert console.messages == {"runs": []}
+    assert console.messages["runs"] == [] and console.messages["region"] == []
+    assert console.messages["off the photo"] == [_first_upper(MESSAGES["region"])]
     assert out["geometry"] == ["Colorized (hintcolor)", 400, 300, 50, 40, True]
     result, plain = _png(gimp2, "offset-result.png"), _png(gimp2, "offset-plain.png")
     assert result.shape == (300, 400, 4) and result[:10, :10, 3].max() == 0 and result[20:, 20:, 3].min() == 255
     green = (40, 200, 60)
     assert _ab_distance(result[182, 272, :3], green) < 0.5 * _ab_distance(plain[182, 272, :3], green)
-    mask = np.frombuffer((gimp2.host / "mask.raw").read_bytes(), np.uint8).reshape(300, 400)
-    assert mask[60:90, 50:90].min() == 255 and mask.sum() == 255 * 40 * 30  # canvas (100, 100) = layer (50, 60)
-    assert out["count"] == 1
+    # with a feathered ellipse selected: the detail, through the selection; the rest exactly as it was
+    selection = np.frombuffer((gimp2.host / "selection.raw").read_bytes(), np.uint8).reshape(500, 600)[40:340, 50:450]
+    region = _png(gimp2, "offset-region.png")
+    assert out["region"] == [True, 1]
+    assert np.array_equal(region[selection == 0], result[selection == 0])
+    changed = np.abs(region[..., :3].astype(int) - result[..., :3]).max(axis=2)
+    assert changed[selection == 255].max() > 0  # the detail
+    soft = (selection > 0) & (selection < 255)
+    assert soft.sum() > 500 and changed[soft].max() > 0  # the feathered edge blends part of it
+    assert np.array_equal(_png(gimp2, "offset-off.png"), region)  # a selection off the photo changes nothing
 
 
 def test_errors_are_one_message_in_gimps_words_and_change_nothing(gimp2):

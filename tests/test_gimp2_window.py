@@ -50,6 +50,9 @@ INSPECT = '''
         out["active"] = image.active_layer.name
         for index, layer in enumerate(image.layers):
             save(layer, "inspect-%%d.png" %% index)
+        with open(WORK + "/inspect-selection.raw", "wb") as f:
+            f.write(pixels(image.selection))
+        out["size"] = [image.width, image.height]
 '''
 
 
@@ -126,10 +129,13 @@ def settle(gimp, name: str) -> None:
 
 def inspect(gimp, name: str) -> dict:
     """Save the image (Ctrl+S) and read it in a headless GIMP 2.10: base type, [name, visible, normal
-    mode] of each layer from the top, the active layer; each layer's pixels as ``pixels[i]``."""
+    mode] of each layer from the top, the active layer; each layer's pixels as ``pixels[i]``, the
+    selection as ``selection`` (H×W uint8)."""
     settle(gimp, name)
     out, _ = gimp210_run(WORK, INSPECT % name, folder="gimp2-batch")
     out["pixels"] = [np.asarray(Image.open(gimp.host / f"inspect-{i}.png")) for i in range(len(out["layers"]))]
+    width, height = out["size"]
+    out["selection"] = np.frombuffer((gimp.host / "inspect-selection.raw").read_bytes(), np.uint8).reshape(height, width)
     return out
 
 
@@ -231,6 +237,35 @@ def test_colorize_from_the_dialog_then_paint_ctrl_f_and_undo(gimp):
     # one undo brings the earlier result back, the hint layer still active: the next dots land on it
     assert np.array_equal(undo_step(gimp, "ctrl+z")["pixels"][1], result)
     assert np.array_equal(undo_step(gimp, "ctrl+y")["pixels"][1], rerun)  # and redo the re-run's
+
+
+def test_a_rectangle_dragged_with_rectangle_select_is_colorized_in_detail(gimp):
+    """photo.xcf with a result, the hint layer active (as the test before leaves it): a rectangle
+    dragged over the pencil's dot with Rectangle Select, Ctrl+F: only the selection changes; one
+    Ctrl+Z gives the result back."""
+    show(gimp, 2, "photo.xcf")
+    before = inspect(gimp, "photo.xcf")
+    assert [name for name, _, _ in before["layers"]] == ["Color Hints", RESULT, "Background"]
+    assert before["active"] == "Color Hints"
+    gimp.key("r")  # Rectangle Select
+    geometry = dict(line.split("=") for line in gimp.x("xdotool", "getwindowgeometry", "--shell",
+                                                        gimp.image_window).split())
+    left, top = int(geometry["X"]), int(geometry["Y"])
+    gimp.drag((left + 780, top + 480), (left + 960, top + 640))  # around the pencil's dot (see above)
+    served = finished(gimp)
+    gimp.key("ctrl+f")
+    wait_for(lambda: finished(gimp) > served, 120, "the worker to answer Ctrl+F")
+    after = inspect(gimp, "photo.xcf")
+    gimp.screenshot("4-region.png")
+    selected = after["selection"] > 0
+    assert 5000 < selected.sum() and after["selection"][selected].min() == 255
+    result = before["pixels"][1]
+    assert np.array_equal(after["pixels"][1][~selected], result[~selected])  # outside: exactly as it was
+    assert not np.array_equal(after["pixels"][1][selected], result[selected])  # the detail
+    assert after["active"] == "Color Hints" and gimp.messages() == []
+    assert np.array_equal(undo_step(gimp, "ctrl+z")["pixels"][1], result)
+    gimp.key("shift+ctrl+a")  # Select > None: the next runs are whole-photo runs again
+    assert inspect(gimp, "photo.xcf")["selection"].max() == 0  # (and saved, as the next tests find it)
 
 
 def undo_step(gimp, key: str) -> dict:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -46,6 +47,7 @@ def with_hints(name):
 save(with_hints("photo.png"), "photo.xcf")
 save(with_hints("big.png"), "big.xcf")
 save(Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/plain.png")), "plain.xcf")
+save(with_hints("photo.png"), "region.xcf")
 '''
 
 INSPECT = '''
@@ -68,12 +70,34 @@ with open("%(work)s/state.json", "w") as f:
     json.dump(state, f)
 '''
 
+#: region.xcf's layers, selected layers, result pixels (result.raw) and selection (selection.raw, Y u8).
+INSPECT_REGION = '''
+import hashlib, json
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("%(work)s/region.xcf"))
+def save(name, drawable, fmt):
+    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
+    with open("%(work)s/" + name, "wb") as f:
+        f.write(bytes(drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE)))
+result = image.get_layer_by_name("Colorized (hintcolor)")
+if result is not None:
+    save("result.raw", result, "R'G'B'A u8")
+save("selection.raw", image.get_selection(), "Y u8")
+photo = image.get_layer_by_name("Background")
+rect = Gegl.Rectangle.new(0, 0, photo.get_width(), photo.get_height())
+state = {"layers": [layer.get_name() for layer in image.get_layers()],
+         "selected": [layer.get_name() for layer in image.get_selected_layers()],
+         "size": [image.get_width(), image.get_height()],
+         "photo": hashlib.sha1(bytes(photo.get_buffer().get(rect, 1.0, "Y' u8", Gegl.AbyssPolicy.NONE))).hexdigest()}
+with open("%(work)s/state.json", "w") as f:
+    json.dump(state, f)
+'''
+
 
 @pytest.fixture(scope="module", params=GIMPS, ids=lambda env: f"gimp{env.version}")
 def window(request, tmp_path_factory):
-    """GIMP's window with big.xcf (a 12 MP photo with hints), plain.xcf (a photo without hints) and
-    photo.xcf (a photo, a "Color Hints" layer with one dot, the photo selected), in tabs 1 to 3, and a
-    worker without weights; stopped afterwards, process by process."""
+    """GIMP's window with big.xcf (a 12 MP photo with hints), plain.xcf (a photo without hints),
+    photo.xcf and region.xcf (a photo, a "Color Hints" layer with one dot, the photo selected), in
+    tabs 1 to 4 (photo.xcf shown), and a worker without weights; stopped afterwards, process by process."""
     env = request.param
     env.require()
     host = env.prepare(WORK)
@@ -89,12 +113,21 @@ def window(request, tmp_path_factory):
     gimp = GimpWindow(env, WORK)
     with worker_for(gimp, host, None, worker_env):
         try:
-            gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf")
-            wait_for(lambda: "photo.xcf" in gimp.title(gimp.image_window), 60, "photo.xcf opened (the last image shown)")
+            gimp.start(f"{WORK}/big.xcf", f"{WORK}/plain.xcf", f"{WORK}/photo.xcf", f"{WORK}/region.xcf")
+            wait_for(lambda: "region.xcf" in gimp.title(gimp.image_window), 60, "region.xcf opened (the last image shown)")
+            show(gimp, "photo.xcf", "alt+3")
             gimp.params = params
             yield gimp
         finally:
             gimp.stop()
+
+
+def open_dialog(gimp, screenshot: str) -> None:
+    """Colorize with Hints... from the action search: its dialog shown (``screenshot`` of it) and focused."""
+    gimp.action("Colorize with Hints")
+    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
+    gimp.screenshot(screenshot)
+    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
 
 
 def runs(gimp) -> list[str]:
@@ -139,10 +172,7 @@ def inspect(gimp) -> dict:
 def test_the_loop_dialog_repeat_undo_and_messages(window):
     gimp = window
     assert "photo.xcf" in gimp.title(gimp.image_window) and "2 layers" in gimp.title(gimp.image_window)
-    gimp.action("Colorize with Hints")
-    dialog = wait_for(lambda: gimp.find("^Colorize with Hints$"), 30, "the dialog")
-    gimp.screenshot("1-dialog.png")
-    gimp.x("xdotool", "windowactivate", "--sync", dialog[0])
+    open_dialog(gimp, "1-dialog.png")
     before = finished(gimp)
     gimp.x("xdotool", "key", "Return")
     wait_for(lambda: finished(gimp) > before, 120, "the worker to answer the dialog's run")
@@ -299,3 +329,112 @@ def plugin_process():
         except OSError:
             continue
     return None
+
+
+def inspect_region(gimp) -> dict:
+    """Save region.xcf (Ctrl+S) and read its layers, selected layers, result pixels (``result``: H×W×4
+    uint8) and selection (``selection``: H×W uint8) in batch GIMP."""
+    path = gimp.host / "region.xcf"
+    saved = path.stat().st_mtime_ns
+    gimp.key("ctrl+s")
+    wait_for(lambda: path.stat().st_mtime_ns != saved and not gimp.title(gimp.image_window).startswith("*"), 60,
+             "region.xcf saved")
+    (gimp.host / "result.raw").unlink(missing_ok=True)
+    subprocess.run(gimp.env.console_command(WORK), input=INSPECT_REGION % gimp.params, text=True, capture_output=True,
+                   timeout=300)
+    state = json.loads((gimp.host / "state.json").read_text())
+    width, height = state["size"]
+    state["selection"] = np.frombuffer((gimp.host / "selection.raw").read_bytes(), np.uint8).reshape(height, width)
+    if (gimp.host / "result.raw").exists():
+        state["result"] = np.frombuffer((gimp.host / "result.raw").read_bytes(), np.uint8).reshape(height, width, 4)
+    return state
+
+
+def drag(gimp, tool: str, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """Drag from screen ``start`` to ``end`` (Window.drag) with the tool of the shortcut key ``tool``
+    (a key reaches the canvas once it has the keyboard focus, which a press on it gives: after Alt+N
+    the image tabs have it); region.xcf is shown at 100 % in the 1600×940 image window: photo pixel
+    (x, y) is at screen (x + 395, y + 249) in GIMP 3.0, about 10 pixels to the left in 3.2."""
+    gimp.key(tool)
+    gimp.drag(start, end)
+    gimp.screenshot(f"9-drag-{tool}.png")
+
+
+def detail_then_undo(gimp, before: dict, name: str) -> np.ndarray:
+    """Ctrl+F with the selection ``before`` has: only the selected pixels of the result change (a
+    feathered edge partly); one Ctrl+Z gives the result back exactly, the hint layer still
+    selected. Returns the detail's result (H×W×4)."""
+    run_and_wait(gimp, "ctrl+f")
+    gimp.screenshot(f"9-{name}.png")
+    after = inspect_region(gimp)
+    selection = after["selection"]
+    assert np.array_equal(selection, before["selection"]) and selection.max() == 255
+    outside = selection == 0
+    assert np.array_equal(after["result"][outside], before["result"][outside])  # exactly as it was
+    assert not np.array_equal(after["result"][~outside], before["result"][~outside])  # the detail
+    assert after["selected"] == ["Color Hints"]
+    gimp.key("ctrl+z")
+    undone = inspect_region(gimp)
+    assert np.array_equal(undone["result"], before["result"]) and undone["selected"] == ["Color Hints"]
+    assert messages(gimp) == []
+    return after["result"]
+
+
+def test_a_selection_is_colorized_in_detail_and_one_undo_restores(window):
+    """region.xcf, its hint layer selected (as after painting), no result yet: a rectangle dragged with
+    Rectangle Select, then the dialog (it says "Detail for the selection: ...") makes the whole result
+    and the detail in the rectangle, one undo step; without a selection Ctrl+F makes the whole result,
+    equal to it outside the rectangle. Then, on that result, Ctrl+F with a rectangle, and with a
+    feathered ellipse (Ellipse Select, Select > Feather): only the selection changes, one Ctrl+Z
+    gives the result back."""
+    gimp = window
+    show(gimp, "region.xcf", "alt+4")
+    # the window's size again: GIMP may have fitted it to an image it opened
+    gimp.x("xdotool", "windowsize", "--sync", gimp.image_window, *map(str, gimp.window_size))
+    # a click on the canvas, below the image (no tool changes anything there), gives it the keyboard focus
+    gimp.x("xdotool", "mousemove", "--sync", "800", "850", "click", "1")
+    drag(gimp, "r", (645, 399), (795, 529))  # photo (250, 150) to (400, 280)
+    gimp.key("Home")  # Select Top Layer: the hint layer
+    assert inspect_region(gimp)["selection"].max() == 255
+    open_dialog(gimp, "9-region-dialog.png")  # it says "Detail for the selection: 150 × 130 px, at 256 px"
+    before = finished(gimp)
+    gimp.x("xdotool", "key", "alt+o")
+    wait_for(lambda: finished(gimp) >= before + 2, 120, "the whole result, then the detail")
+    wait_for(lambda: "3 layers" in gimp.title(gimp.image_window), 30, "the result layer")
+    first = inspect_region(gimp)
+    assert first["layers"] == ["Color Hints", "Colorized (hintcolor)", "Background"]
+    assert first["selected"] == ["Color Hints"]
+    photo = first["photo"]  # the photo layer, never written to
+    rectangle = first["selection"] == 255
+    rows, columns = np.nonzero(rectangle)
+    assert [columns.max() + 1 - columns.min(), rows.max() + 1 - rows.min()] == [150, 130]  # as dragged
+    assert rectangle.sum() == 150 * 130 and first["selection"][~rectangle].max() == 0
+    gimp.key("ctrl+z")  # one step: the result layer and its detail
+    wait_for(lambda: "2 layers" in gimp.title(gimp.image_window), 30, "the result to be undone")
+    gimp.key("shift+ctrl+a")  # Select > None
+    run_and_wait(gimp, "ctrl+f")
+    whole = inspect_region(gimp)
+    assert whole["selection"].max() == 0 and whole["selected"] == ["Color Hints"]
+    assert np.array_equal(first["result"][~rectangle], whole["result"][~rectangle])
+    assert not np.array_equal(first["result"][rectangle], whole["result"][rectangle])
+
+    # another rectangle over the dot, pressed outside the last one (a press inside would move that one)
+    drag(gimp, "r", (595, 369), (725, 479))  # photo (200, 120) to (330, 230)
+    detail_then_undo(gimp, inspect_region(gimp), "rectangle")
+
+    drag(gimp, "e", (735, 379), (615, 509))  # photo (340, 130) to (220, 260), around the dot
+    gimp.action("Feather")
+    feather = wait_for(lambda: gimp.find("^Feather Selection$"), 30, "the Feather Selection dialog")
+    gimp.x("xdotool", "windowactivate", "--sync", feather[0])
+    gimp.x("xdotool", "key", "ctrl+a")
+    gimp.type("30")
+    gimp.screenshot("9-feather.png")
+    gimp.x("xdotool", "key", "alt+o")  # OK
+    wait_for(lambda: not gimp.find("^Feather Selection$"), 30, "the Feather Selection dialog closed")
+    with_ellipse = inspect_region(gimp)
+    soft = (with_ellipse["selection"] > 0) & (with_ellipse["selection"] < 255)
+    assert soft.sum() > 1000  # feathered
+    detail = detail_then_undo(gimp, with_ellipse, "ellipse")
+    changed = np.abs(detail[..., :3].astype(int) - whole["result"][..., :3]).max(axis=2) > 0
+    assert changed[soft].any()  # the feathered edge blends in part of the detail
+    assert inspect_region(gimp)["photo"] == photo

@@ -112,6 +112,18 @@ class Window:
             raise AssertionError(f"{' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
 
+    def drag(self, start: tuple[int, int], end: tuple[int, int]) -> None:
+        """Drag with the left button from screen ``start`` to ``end`` over half a second, as a hand
+        drags (GIMP dropped drags whose press, motions and release came at once), the pointer moved
+        over the start first."""
+        steps = []
+        for step in range(1, 11):
+            x, y = (round(a + (b - a) * step / 10) for a, b in zip(start, end))
+            steps += ["mousemove", "--sync", str(x), str(y), "sleep", "0.05"]
+        self.x("xdotool", "mousemove", "--sync", str(start[0] - 5), str(start[1] - 5), "sleep", "0.05",
+               "mousemove", "--sync", *map(str, start), "sleep", "0.05", "mousedown", "1", "sleep", "0.05",
+               *steps, "mouseup", "1")
+
     def screenshot(self, name: str) -> Path:
         self.x("import", "-window", "root", f"{self.work}/{name}")
         return self.host / name
