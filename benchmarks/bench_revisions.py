@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TREES = ROOT / ".bench-revisions"
-LINKED = (".gimp-root", ".gimp-root-3.2", ".gimp210-root")
+LINKED = (".venv", ".gimp-root", ".gimp-root-3.2", ".gimp210-root")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 Figures = dict[str, list[list[float]]]  # a line's words -> for each run, its numbers
