@@ -3,7 +3,7 @@
     sudo .venv/bin/python benchmarks/bench_revisions.py BASE [--runs 3] -- bench_core.py --repeats 3
 
 Makes a git worktree of ``BASE`` (any commit) in ``.bench-revisions/`` (linked to this checkout's
-GIMP chroots and to ``../shared``), then runs the named benchmark of each tree in turn, ``BASE``
+.venv, GIMP chroots and ``../shared``), then runs the named benchmark of each tree in turn, ``BASE``
 first, ``--runs`` times, each with its own tree's ``hintcolor`` first on ``PYTHONPATH`` (so the
 worker it starts and the plug-in it installs are that tree's too). Alternating the two spreads the
 machine's noise over both sides alike.
