@@ -9,7 +9,8 @@ worker it starts and the plug-in it installs are that tree's too). Alternating t
 machine's noise over both sides alike.
 
 Prints every output line that both revisions print alike (the same words, other numbers), with the
-median of each number over the runs: ``BASE → this checkout``. The worktree is removed at the end.
+median of each number over the runs: ``BASE → this checkout``; then the lines only one of them
+prints (a benchmark whose output changed), with their medians. The worktree is removed at the end.
 """
 from __future__ import annotations
 
@@ -99,6 +100,12 @@ def main() -> None:
     for template, runs in figures["head"].items():
         if template in figures["base"]:
             print(side_by_side(template, medians(figures["base"][template]), medians(runs)))
+    for side, other, label in (("base", "head", args.base), ("head", "base", "this checkout")):
+        alone = [template for template in figures[side] if template not in figures[other]]
+        if alone:
+            print(f"only at {label} (medians):")
+            for template in alone:
+                print("  " + side_by_side(template, *[medians(figures[side][template])] * 2))
 
 
 if __name__ == "__main__":
