@@ -82,12 +82,6 @@ def request_for(photo, hint_layer, options, box):
     return request
 
 
-def write_result(image, photo, hint_layer, data, babl):
-    """Write the result (``data`` in the babl format ``babl``) into the photo's result layer: see
-    hintcolor_steps.write_result (the layers selected before stay selected)."""
-    steps.write_result(adapter, image, photo, hint_layer, (data, babl), babl.startswith("R'G'B'A"))
-
-
 def hint_layer_for(image, photo, selected_hint, config):
     """The hint layer of this run: the argument (scripts; a layer of this image), none if "hints" says
     so, else the selected hint layer, else the photo's own (the one its last result used, ...).
@@ -150,7 +144,7 @@ def run_live(procedure, run_mode, image, drawables, config, data):
     import hintcolor_live
 
     options = protocol.worker_options("auto", "auto", protocol.DEFAULT_WORK_SIZE, "auto", True)
-    outcome = hintcolor_live.LivePanel(image, photo, hint_layer, options, photo_format, write_result).run()
+    outcome = hintcolor_live.LivePanel(image, photo, hint_layer, options, photo_format).run()
     # only an applied result is a success: GIMP then keeps the run's settings on the image, which may be gone
     status = Gimp.PDBStatusType.SUCCESS if outcome == "applied" else Gimp.PDBStatusType.CANCEL
     return procedure.new_return_values(status, GLib.Error())

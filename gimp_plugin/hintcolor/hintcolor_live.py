@@ -59,14 +59,19 @@ SUGGESTIONS = 6
 MAX_FAILURES = 20  # ticks in a row in which GIMP gives no pixels for a valid image, before that is an error
 
 
+def has_alpha(babl):
+    """Whether pixels in the babl format ``babl`` (as the worker's result) carry alpha."""
+    return babl.startswith("R'G'B'A")
+
+
 class LivePanel(object):
     """The panel bound to one photo and its hint layer. ``options``: the worker's colorize options;
-    ``photo_format(photo)`` -> (format, channels, babl); ``write_result(image, photo, hint_layer,
-    pixels, babl)`` writes the final result layer (hintcolor.py's, so Apply gives what the filter gives)."""
+    ``photo_format(photo)`` -> (format, channels, babl). Apply writes through the steps the filter
+    writes through (hintcolor_steps.apply_result / apply_region), so it gives what the filter gives."""
 
-    def __init__(self, image, photo, hint_layer, options, photo_format, write_result):
+    def __init__(self, image, photo, hint_layer, options, photo_format):
         self.image, self.photo, self.hint_layer = image, photo, hint_layer
-        self.options, self.write_result = options, write_result
+        self.options = options
         self.format, self.channels, self.babl = photo_format(photo)
         self.worker = connect()
         self.session = "live-%d-%d-%d" % (os.getpid(), image.get_id(), photo.get_id())
@@ -399,7 +404,7 @@ class LivePanel(object):
         each layer added at its first result (outside the undo history)."""
         layer = self.live_layer if part == WHOLE else self.detail_layer
         if layer is None or not layer.is_valid():
-            layer = self._add_live_layer(part, babl.startswith("R'G'B'A"))
+            layer = self._add_live_layer(part, has_alpha(babl))
         width, height = layer.get_width(), layer.get_height()
         buffer = layer.get_buffer()
         buffer.set(Gegl.Rectangle.new(0, 0, width, height), babl, data)
@@ -486,14 +491,10 @@ class LivePanel(object):
             return
         self._remove_live_layer()
         if box is None:
-            self.image.undo_group_start()
-            try:
-                self.write_result(self.image, self.photo, hint_layer, *pixels[WHOLE])
-            finally:
-                self.image.undo_group_end()
+            steps.apply_result(adapter, self.image, self.photo, hint_layer, pixels[WHOLE], has_alpha(pixels[WHOLE][1]))
         else:
-            alpha = pixels[REGION][1].startswith("R'G'B'A")
-            steps.apply_region(adapter, self.image, self.photo, hint_layer, box, pixels[REGION], alpha, pixels.get(WHOLE))
+            steps.apply_region(adapter, self.image, self.photo, hint_layer, box, pixels[REGION],
+                               has_alpha(pixels[REGION][1]), pixels.get(WHOLE))
         self.outcome = "applied"
         self._end()
 
