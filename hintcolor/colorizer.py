@@ -412,6 +412,8 @@ class Colorizer:
         unless ``whole`` asks for the whole-photo result."""
         height, width = image.shape[:2]
         outer = regions.context_box(box, width, height)
+        if hint_image is not None:  # a file or Pillow image read once, for the context's hints and the region's
+            hint_image = _hint_layer(hint_image, width, height)
         if base is None:
             all_hints = self.prepared_hints(image, hints, hint_image, options)
             if whole:
